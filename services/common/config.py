@@ -34,11 +34,12 @@ class PlatformConfig:
     s3_secure: bool = False
     storage_url: str = ""           # chdb:///path or http(s)://user:pw@host:port/db
     ingest_host: str = "127.0.0.1"
-    ingest_port: int = 0
+    ingest_port: int = 0            # gRPC
+    ingest_http_port: int = 0       # health and Prometheus metrics
     query_host: str = "127.0.0.1"
     query_port: int = 8080
-    artifacts_port: int = 0
-    alerts_port: int = 0
+    artifacts_port: int = 0         # HTTP: health, metrics, and its API
+    alerts_port: int = 0            # HTTP: health, metrics, and its API
     writer_embedded: bool = True    # local profile: the writer runs in query
     events_max_age_days: int = 0    # 0 keeps every event
     max_payload: int = 8 * 1024 * 1024
