@@ -1,0 +1,7 @@
+"""The public query API: `lodestar.Api` reads runs and their history back."""
+
+from __future__ import annotations
+
+from .client import Api
+
+__all__ = ["Api"]
