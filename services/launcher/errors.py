@@ -31,7 +31,7 @@ class AlreadyRunning(LauncherError):
     def __init__(self, data_dir: Path, pid: int | None) -> None:
         self.data_dir = data_dir
         self.pid = pid
-        owner = f" (pid {pid})" if pid else ""
+        owner = f" (pid {pid})" if pid and pid > 0 else ""
         super().__init__(
             f"a Lodestar server already runs on {data_dir}{owner}; stop it with "
             f"`lodestar server stop --data-dir {data_dir}` or use another --data-dir"

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -90,19 +91,24 @@ class Child:
     def healthy(self) -> bool:
         return self.alive() and self.probe()
 
-    def wait_ready(self, timeout_s: float) -> None:
-        """Poll the probe until it answers.
+    def wait_ready(
+        self, timeout_s: float, cancel: threading.Event | None = None
+    ) -> None:
+        """Poll the probe until it answers, or until `cancel` is set.
 
         Raises:
             ChildFailed: The child exited, or did not answer in time.
         """
+        cancel = cancel or threading.Event()
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not cancel.is_set():
             if not self.alive():
                 raise ChildFailed(self.name, self._reason("exited"), self.log_path)
             if self.probe():
                 return
-            time.sleep(0.1)
+            cancel.wait(0.1)
+        if cancel.is_set():
+            return
         reason = f"not ready after {timeout_s:.0f} s"
         raise ChildFailed(self.name, reason, self.log_path)
 

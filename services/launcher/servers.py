@@ -25,6 +25,7 @@ import sys
 import sysconfig
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,7 +188,8 @@ def _quote(text: str) -> str:
     return json.dumps(text)  # a double-quoted string both configs accept
 
 
-def _http_ok(url: str) -> bool:
+def http_ok(url: str) -> bool:
+    """Whether a GET of `url` answers 2xx within the probe timeout."""
     try:
         with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_S) as reply:
             return 200 <= reply.status < 300
@@ -211,13 +213,13 @@ def nats_child(config: PlatformConfig, ports: ServerPorts, logs: Path) -> Child:
         "}",
         "",
     ]))
+    argv = [find_binary("nats-server"), "-c", str(conf)]
+    return Child("nats", argv, logs / "nats.log", nats_probe(ports))
+
+
+def nats_probe(ports: ServerPorts) -> Callable[[], bool]:
     health = f"http://127.0.0.1:{ports.nats_monitor}/healthz?js-enabled-only=true"
-    return Child(
-        "nats",
-        [find_binary("nats-server"), "-c", str(conf)],
-        logs / "nats.log",
-        lambda: _http_ok(health),
-    )
+    return lambda: http_ok(health)
 
 
 def valkey_child(config: PlatformConfig, ports: ServerPorts, logs: Path) -> Child:
@@ -236,6 +238,11 @@ def valkey_child(config: PlatformConfig, ports: ServerPorts, logs: Path) -> Chil
         'logfile ""',
         "",
     ]))
+    argv = [valkey_binary(), str(conf)]
+    return Child("valkey", argv, logs / "valkey.log", valkey_probe(config))
+
+
+def valkey_probe(config: PlatformConfig) -> Callable[[], bool]:
     client = redis.Redis.from_url(
         config.redis_url, socket_timeout=PROBE_TIMEOUT_S,
         socket_connect_timeout=PROBE_TIMEOUT_S,
@@ -247,10 +254,10 @@ def valkey_child(config: PlatformConfig, ports: ServerPorts, logs: Path) -> Chil
         except redis.RedisError:
             return False
 
-    return Child("valkey", [valkey_binary(), str(conf)], logs / "valkey.log", probe)
+    return probe
 
 
-def seaweed_child(config: PlatformConfig, ports: ServerPorts, logs: Path) -> Child:
+def s3_child(config: PlatformConfig, ports: ServerPorts, logs: Path) -> Child:
     """SeaweedFS in one process with its S3 gateway behind access keys."""
     home = Path(config.data_dir) / "s3"
     identities = {"identities": [{
@@ -264,8 +271,12 @@ def seaweed_child(config: PlatformConfig, ports: ServerPorts, logs: Path) -> Chi
     _write_secret(s3_conf, json.dumps(identities, indent=2))
     (home / "data").mkdir(parents=True, exist_ok=True)
     argv = [find_binary("weed"), "mini", *_weed_flags(config, ports, home)]
+    return Child("s3", argv, logs / "s3.log", s3_probe(ports))
+
+
+def s3_probe(ports: ServerPorts) -> Callable[[], bool]:
     health = f"http://127.0.0.1:{ports.s3}/healthz"
-    return Child("s3", argv, logs / "s3.log", lambda: _http_ok(health))
+    return lambda: http_ok(health)
 
 
 def _weed_flags(config: PlatformConfig, ports: ServerPorts, home: Path) -> list[str]:
@@ -318,7 +329,7 @@ class LocalServers:
         self.children = [
             nats_child(config, ports, logs),
             valkey_child(config, ports, logs),
-            seaweed_child(config, ports, logs),
+            s3_child(config, ports, logs),
         ]
         for child in self.children:
             child.grace_s = grace_s
