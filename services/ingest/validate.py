@@ -150,7 +150,7 @@ def _check_column(
     try:
         _check_column_shape(column, rows)
     except _Whole as whole:
-        rejected.append(Rejected(seq, column.key, whole.reason))
+        rejected.append(Rejected(seq, column.key, whole.reason + _steps_of(steps)))
         return None
     bad = _bad_values(column)
     if not bad:
@@ -160,6 +160,13 @@ def _check_column(
         where = f" at step {steps[indices[position]]}" if steps is not None else ""
         rejected.append(Rejected(seq, column.key, reason + where))
     return _without(column, indices, set(bad))
+
+
+def _steps_of(steps: Sequence[int] | None) -> str:
+    if not steps:
+        return ""
+    low, high = min(steps), max(steps)
+    return f" at step {low}" if low == high else f" at steps {low} to {high}"
 
 
 def _check_column_shape(column: events_pb2.Column, rows: int) -> None:
