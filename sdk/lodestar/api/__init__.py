@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from .client import Api
+from .runs import Project, Run, Runs
 
-__all__ = ["Api"]
+__all__ = ["Api", "Project", "Run", "Runs"]

@@ -1,12 +1,25 @@
-"""`Api`: the entry point for reading projects, runs and history."""
+"""`Api`: read projects, runs and their history from a Lodestar platform."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..errors import UsageError
+from ..settings import load_settings
+from ._http import Transport
+from .runs import Project, Run, Runs, run_path
+
 
 class Api:
-    """Reads what the platform stored, over its REST API."""
+    """Reads what the platform stored, over its REST API.
+
+    Args:
+        overrides: settings to use instead of the environment's, for example
+            ``{"base_url": "http://host:8080", "entity": "team"}``.
+        api_key: the key to use; by default `LODESTAR_API_KEY` or the one
+            stored for the host by ``lodestar login``.
+        timeout: seconds each HTTP call may take.
+    """
 
     def __init__(
         self,
@@ -14,6 +27,54 @@ class Api:
         api_key: str | None = None,
         timeout: float = 30.0,
     ) -> None:
-        self._overrides = dict(overrides or {})
-        self._api_key = api_key
-        self._timeout = timeout
+        overrides = dict(overrides or {})
+        if api_key is not None:
+            overrides["api_key"] = api_key
+        self.settings = load_settings(**overrides)
+        self._transport = Transport(
+            self.settings.base_url, self.settings.api_key, timeout
+        )
+        self._viewer: dict[str, Any] | None = None
+
+    @property
+    def viewer(self) -> dict[str, Any]:
+        """The key's user: name, admin flag, entities."""
+        if self._viewer is None:
+            self._viewer = self._transport.get("/api/v1/viewer")
+        return self._viewer
+
+    @property
+    def default_entity(self) -> str:
+        return self.settings.entity or self.viewer["default_entity"]
+
+    def projects(self, entity: str | None = None) -> list[Project]:
+        found = self._transport.get(
+            "/api/v1/projects", {"entity": entity or self.default_entity}
+        )
+        return [Project(p["entity"], p["name"], p["run_count"], p["last_activity"])
+                for p in found["projects"]]
+
+    def runs(
+        self, path: str, per_page: int = 50, order: str = "-created_at"
+    ) -> Runs:
+        """The runs of ``"entity/project"`` (or ``"project"``), newest first."""
+        entity, project = self._split(path, 2)
+        return Runs(self._transport, entity, project, per_page, order)
+
+    def run(self, path: str) -> Run:
+        """One run: ``"entity/project/run_id"`` or ``"project/run_id"``."""
+        entity, project, run_id = self._split(path, 3)
+        return Run(self._transport, self._transport.get(
+            run_path(entity, project, run_id)
+        ))
+
+    def _split(self, path: str, size: int) -> list[str]:
+        parts = [p for p in path.strip("/").split("/") if p]
+        if size == 3 and len(parts) == 4 and parts[2] == "runs":
+            parts = [parts[0], parts[1], parts[3]]
+        if len(parts) == size - 1:
+            parts = [self.default_entity, *parts]
+        if len(parts) != size:
+            shape = "entity/project/run_id" if size == 3 else "entity/project"
+            raise UsageError(f"path {path!r} is not {shape!r}")
+        return parts
