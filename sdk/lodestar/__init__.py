@@ -1,0 +1,70 @@
+"""Lodestar: track machine-learning experiments.
+
+    import lodestar
+
+    with lodestar.init(project="mnist", config={"lr": 0.01}) as run:
+        for step in range(100):
+            run.log({"loss": 1 / (step + 1)})
+
+``lodestar.run``, ``lodestar.config`` and ``lodestar.summary`` follow the
+current run; `Api` (imported on first use) reads runs back from the platform.
+"""
+
+from typing import Any
+
+from . import util
+from ._config import Config
+from ._run import Run
+from ._state import define_metric, finish, init, log, login
+from ._summary import Summary
+from ._version import __version__
+from .errors import (
+    ApiError,
+    AuthError,
+    CommError,
+    ConfigValueChanged,
+    LodestarError,
+    LodestarWarning,
+    RunError,
+    UsageError,
+)
+from .settings import Settings
+
+__all__ = [
+    "Api",
+    "ApiError",
+    "AuthError",
+    "CommError",
+    "Config",
+    "ConfigValueChanged",
+    "LodestarError",
+    "LodestarWarning",
+    "Run",
+    "RunError",
+    "Settings",
+    "Summary",
+    "UsageError",
+    "__version__",
+    "config",
+    "define_metric",
+    "finish",
+    "init",
+    "log",
+    "login",
+    "run",
+    "summary",
+    "util",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # the current run's objects change with init()/finish(); Api is imported late
+    if name in ("run", "config", "summary"):
+        from ._state import module_attribute
+
+        return module_attribute(name)
+    if name == "Api":
+        from .api import Api
+
+        return Api
+    raise AttributeError(f"module 'lodestar' has no attribute {name!r}")
