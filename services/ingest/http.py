@@ -25,7 +25,7 @@ class HttpEndpoint:
         self._host = host
         self._port = port
         self._routes = routes
-        self._server: asyncio.AbstractServer | None = None
+        self._server: asyncio.Server | None = None
 
     @property
     def port(self) -> int:

@@ -8,8 +8,10 @@ keeping sent batches in memory.
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from .._proto import events_pb2
 from ..wal import WalReader
@@ -59,15 +61,16 @@ class WalCursor:
     def first_event(self) -> events_pb2.Event | None:
         """Event 1 (the RunStart), read without moving the cursor."""
         reader = WalReader(self.path)
-        events = reader.events()
+        events = _generator(reader)
         try:
             return next(events, None)
         finally:
             events.close()
 
     def rewind(self, offset: int | None, acked: int) -> None:
-        """Continue from `offset` (None: the start), skipping seqs up to `acked`."""
-        self._reader.offset = offset if offset is not None else 0
+        """Continue from `offset` (None: where it is), skipping seqs up to `acked`."""
+        if offset is not None:
+            self._reader.offset = offset
         if self._reader.offset == 0:
             self._reader.header = None
         self._skip_upto = acked
@@ -80,7 +83,7 @@ class WalCursor:
         offset = self._reader.offset
         events: list[events_pb2.Event] = []
         size = 0
-        stream = self._reader.events()
+        stream = _generator(self._reader)
         try:
             for event in stream:
                 if event.seq <= self._skip_upto:
@@ -116,3 +119,8 @@ def find_wal(run_dir: Path) -> Path | None:
     """The run directory's WAL: its only ``*.wal`` file."""
     found = sorted(run_dir.glob("*.wal"))
     return found[0] if found else None
+
+
+def _generator(reader: WalReader) -> Generator[events_pb2.Event, None, None]:
+    """`reader.events()`, which holds the file open until closed or exhausted."""
+    return cast(Generator[events_pb2.Event, None, None], reader.events())

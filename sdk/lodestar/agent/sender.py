@@ -267,9 +267,12 @@ class Sender:
     def _on_opened(self, opened: ingest_pb2.Opened) -> None:
         self._opened_now = True
         self.status.opened = MessageToDict(opened, preserving_proto_field_name=True)
-        restart = self._in_flight[0].offset if self._in_flight else None
         if opened.acked_seq < self._acked:
-            restart = None  # the server has less than it told us: start over
+            restart: int | None = 0  # the server has less than it told us
+        elif self._in_flight:
+            restart = self._in_flight[0].offset
+        else:
+            restart = None  # everything read so far is acknowledged
         self._in_flight.clear()
         self._acked = opened.acked_seq
         self._cursor.rewind(restart, opened.acked_seq)
