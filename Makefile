@@ -1,19 +1,34 @@
-# Everything a fresh machine needs, from Python, git and make alone.
-PYTHON ?= python3
+# Everything a fresh machine needs, from Python 3.10+, git and make alone.
+#
+#   make demo       install, start the local platform, log the examples
+#   make down       stop the platform that `make demo` started
+#   make test       install, lint, and run the test suite
+#   make test-huge  the multi-GB cases
+#
+# The first Python 3.10 or newer on PATH is used; set PYTHON to choose one.
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11 python3.10; do \
+	command -v $$p >/dev/null 2>&1 && \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null && \
+	{ echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= $(CURDIR)/.lodestar-data
 PORT ?= 8080
+URL := http://127.0.0.1:$(PORT)
 
-.PHONY: install demo down test test-huge lint proto bench clean
+.PHONY: install demo down status test test-huge lint proto clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml sdk/pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e sdk -e ".[test]"
+	@test -n "$(PYTHON)" || { echo "Lodestar needs Python 3.10 or newer on PATH" \
+		"(or PYTHON=/path/to/python3)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "could not" \
+		"create a virtualenv; on Debian/Ubuntu: apt-get install python3-venv"; \
+		exit 1; }
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e sdk -e ".[test]"
 	touch $(STAMP)
 
 proto: install
@@ -22,24 +37,34 @@ proto: install
 		proto/lodestar/_proto/ingest.proto
 	rm -f sdk/lodestar/_proto/events_pb2_grpc.py
 
+# Starts the platform unless it already runs, logs both examples, and leaves
+# the platform running. The first start stores an API key in ~/.netrc.
 demo: install
-	$(BIN)/lodestar server start --detach --port $(PORT) --data-dir $(DATA_DIR)
-	LODESTAR_BASE_URL=http://127.0.0.1:$(PORT) $(BIN)/python examples/quickstart.py
-	LODESTAR_BASE_URL=http://127.0.0.1:$(PORT) $(BIN)/python examples/train_digits.py
+	@$(BIN)/lodestar server status --data-dir $(DATA_DIR) >/dev/null 2>&1 || \
+		$(BIN)/lodestar server start --detach --port $(PORT) --data-dir $(DATA_DIR)
+	LODESTAR_BASE_URL=$(URL) $(BIN)/python examples/quickstart.py
+	LODESTAR_BASE_URL=$(URL) $(BIN)/python examples/train_digits.py
 	@$(BIN)/lodestar server status --data-dir $(DATA_DIR)
+	@echo
+	@echo "Dashboard: $(URL)   (stop the platform with: make down)"
 
 down:
-	-$(BIN)/lodestar server stop --data-dir $(DATA_DIR)
+	@if [ -x $(BIN)/lodestar ]; then \
+		$(BIN)/lodestar server stop --data-dir $(DATA_DIR) || true; fi
+
+status:
+	$(BIN)/lodestar server status --data-dir $(DATA_DIR)
 
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 test-huge: install
 	$(BIN)/python -m pytest -q -m huge
 
 lint: install
-	$(BIN)/ruff check sdk services tests benchmarks examples
+	$(BIN)/ruff check .
 	$(BIN)/mypy sdk/lodestar services
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -22,7 +22,7 @@ from ..common.config import ConfigError, PlatformConfig, load_config
 from .admin import AdminClient
 from .children import NAMES
 from .control import read_status, start_detached, stop
-from .datadir import DataDir, default_data_dir
+from .datadir import DataDir, default_data_dir, running_pid
 from .errors import LauncherError
 from .process import DEFAULT_GRACE_S
 from .supervisor import configure_logging, run_supervisor
@@ -151,6 +151,9 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     children = read_status(args.data_dir)
+    data = DataDir(args.data_dir.resolve())
+    url = (data.read_json(data.status_json) or {}).get("public_url", "?")
+    print(f"Lodestar at {url} (supervisor pid {running_pid(data)}, data {data.root})")
     print(f"{'NAME':<10} {'PID':>8} {'PORT':>6}  {'HEALTHY':<8} RESTARTS")
     for child in children:
         pid = str(child.pid) if child.pid else "-"
