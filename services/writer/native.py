@@ -9,7 +9,8 @@ a `LowCardinality(String)` one on insert, so the encoder only needs plain types.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,44 @@ class UnsupportedType(ValueError):
             f"column {column!r} has type {type_name}; the Native encoder handles "
             f"String and {sorted(NUMPY_TYPES)} (and LowCardinality of them)"
         )
+
+
+class Repeated(Sequence):
+    """One value `count` times, without a list: entity, run, key columns."""
+
+    def __init__(self, value: Any, count: int) -> None:
+        self.value = value
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self.value] * len(range(*index.indices(self.count)))
+        if not -self.count <= index < self.count:
+            raise IndexError(index)
+        return self.value
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter([self.value] * self.count)
+
+
+class Pieces(Sequence):
+    """Sequences one after another, encoded piece by piece."""
+
+    def __init__(self, parts: list[Sequence[Any]]) -> None:
+        self.parts = parts
+        self._length = sum(len(part) for part in parts)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: Any) -> Any:
+        return list(self)[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return chain.from_iterable(self.parts)
 
 
 def varint(value: int) -> bytes:
@@ -81,10 +120,18 @@ def _values(name: str, type_name: str, values: Sequence[Any]) -> bytes:
     dtype = NUMPY_TYPES.get(type_name)
     if dtype is None:
         raise UnsupportedType(name, type_name)
+    if isinstance(values, Repeated):
+        return np.full(values.count, values.value, dtype=dtype).tobytes()
+    if isinstance(values, Pieces):
+        return b"".join(_values(name, type_name, part) for part in values.parts)
     return np.asarray(values, dtype=dtype).tobytes()
 
 
 def _strings(values: Sequence[str]) -> bytes:
+    if isinstance(values, Repeated):
+        return _string(values.value) * values.count
+    if isinstance(values, Pieces):
+        return b"".join(_strings(part) for part in values.parts)
     # Columns such as entity, project or key repeat a few values many times:
     # encode each distinct value once and join the cached pieces.
     encoded = {value: _string(value) for value in set(values)}

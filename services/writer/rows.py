@@ -21,6 +21,8 @@ import numpy as np
 from google.protobuf.json_format import MessageToDict
 from lodestar._proto import events_pb2
 
+from .native import Pieces, Repeated
+
 EVENT_BITS = 20
 EDITABLE_FIELDS = frozenset({"name", "notes", "tags", "group", "job_type"})
 FLOAT, INT, BOOL, BIGINT, TEXT, JSON = 1, 2, 3, 4, 5, 6
@@ -56,9 +58,11 @@ class Table:
 
 
 def _join(name: str, parts: list[Any]) -> Sequence[Any]:
-    if isinstance(parts[0], list):  # strings; numbers travel as numpy arrays
-        return [value for part in parts for value in part]
-    return np.concatenate(parts)
+    if all(isinstance(part, np.ndarray) for part in parts):
+        return np.concatenate(parts)
+    if all(isinstance(p, Repeated) and p.value == parts[0].value for p in parts):
+        return Repeated(parts[0].value, sum(len(part) for part in parts))
+    return Pieces(parts)
 
 
 @dataclass
@@ -112,11 +116,11 @@ class _Context:
     def ids(self, count: int) -> dict[str, Any]:
         """The columns every row of this event shares."""
         return {
-            "entity": [self.batch.entity] * count,
-            "project": [self.batch.project] * count,
-            "run_id": [self.batch.run_id] * count,
+            "entity": Repeated(self.batch.entity, count),
+            "project": Repeated(self.batch.project, count),
+            "run_id": Repeated(self.batch.run_id, count),
             "epoch": np.full(count, self.batch.epoch, dtype=np.uint32),
-            "publisher_id": [self.batch.publisher_id] * count,
+            "publisher_id": Repeated(self.batch.publisher_id, count),
             "seq": np.full(count, self.event.seq, dtype=np.uint64),
             "version": np.full(count, self.version, dtype=np.uint64),
         }
@@ -183,7 +187,7 @@ def _history_columns(
     f64, i64, text = _typed_values(ctx, column, count)
     return {
         **ctx.ids(count),
-        "key": [column.key] * count,
+        "key": Repeated(column.key, count),
         "step": steps[index],
         "timestamp": times[index],
         "runtime": runtimes[index],
@@ -215,7 +219,7 @@ def _typed_values(
     zeros = np.zeros(count, dtype=np.int64)
     f64 = np.asarray(values, np.float64) if kind in _F64_KINDS else zeros * 0.0
     i64 = np.asarray(values, np.int64) if kind in _I64_KINDS else zeros
-    text = list(values) if kind in _TEXT_KINDS else [""] * count
+    text = list(values) if kind in _TEXT_KINDS else Repeated("", count)
     return f64, i64, text
 
 
