@@ -80,7 +80,7 @@ def list_runs(
 ) -> dict[str, Any]:
     require_entity(who, entity)
     reader = RunReader(_storage(request), request.app.state.config.public_url)
-    return reader.list(entity, project, limit, offset, order)
+    return reader.page(entity, project, limit, offset, order)
 
 
 @router.get("/runs/{entity}/{project}/{run_id}", tags=["runs"])

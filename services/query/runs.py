@@ -34,7 +34,7 @@ class RunReader:
         return [{"entity": entity, "name": row["project"], "run_count": row["runs"],
                  "last_activity": row["last_at"]} for row in rows]
 
-    def list(
+    def page(
         self, entity: str, project: str, limit: int, offset: int, order: str
     ) -> dict[str, Any]:
         """One page of a project's runs, and how many there are."""
@@ -65,7 +65,9 @@ class RunReader:
         )
         return int(rows[0]["n"])
 
-    def _fold(self, entity: str, project: str, ids: list[str]) -> dict[str, dict]:
+    def _fold(
+        self, entity: str, project: str, ids: list[str]
+    ) -> dict[str, dict[str, Any]]:
         if not ids:
             return {}
         rows = self._storage.query(

@@ -38,22 +38,22 @@ class UnsupportedType(ValueError):
 class Repeated(Sequence):
     """One value `count` times, without a list: entity, run, key columns."""
 
-    def __init__(self, value: Any, count: int) -> None:
+    def __init__(self, value: Any, size: int) -> None:
         self.value = value
-        self.count = count
+        self.size = size
 
     def __len__(self) -> int:
-        return self.count
+        return self.size
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return [self.value] * len(range(*index.indices(self.count)))
-        if not -self.count <= index < self.count:
+            return [self.value] * len(range(*index.indices(self.size)))
+        if not -self.size <= index < self.size:
             raise IndexError(index)
         return self.value
 
     def __iter__(self) -> Iterator[Any]:
-        return iter([self.value] * self.count)
+        return iter([self.value] * self.size)
 
 
 class Pieces(Sequence):
@@ -121,7 +121,7 @@ def _values(name: str, type_name: str, values: Sequence[Any]) -> bytes:
     if dtype is None:
         raise UnsupportedType(name, type_name)
     if isinstance(values, Repeated):
-        return np.full(values.count, values.value, dtype=dtype).tobytes()
+        return np.full(values.size, values.value, dtype=dtype).tobytes()
     if isinstance(values, Pieces):
         return b"".join(_values(name, type_name, part) for part in values.parts)
     return np.asarray(values, dtype=dtype).tobytes()
@@ -129,7 +129,7 @@ def _values(name: str, type_name: str, values: Sequence[Any]) -> bytes:
 
 def _strings(values: Sequence[str]) -> bytes:
     if isinstance(values, Repeated):
-        return _string(values.value) * values.count
+        return _string(values.value) * values.size
     if isinstance(values, Pieces):
         return b"".join(_strings(part) for part in values.parts)
     # Columns such as entity, project or key repeat a few values many times:

@@ -57,7 +57,7 @@ class Table:
         return {name: _join(name, parts) for name, parts in self.chunks.items()}
 
 
-def _join(name: str, parts: list[Any]) -> Sequence[Any]:
+def _join(name: str, parts: list[Any]) -> Any:
     if all(isinstance(part, np.ndarray) for part in parts):
         return np.concatenate(parts)
     if all(isinstance(p, Repeated) and p.value == parts[0].value for p in parts):
@@ -200,7 +200,7 @@ def _history_columns(
 
 def _typed_values(
     ctx: _Context, column: events_pb2.Column, count: int
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
+) -> tuple[np.ndarray, np.ndarray, Sequence[str]]:
     kind = column.kind
     if not column.key:
         raise ctx.fail("a history column has an empty key")
@@ -360,7 +360,7 @@ def _finish(rows: RowSet, ctx: _Context) -> None:
 
 def _lifecycle(rows: RowSet, ctx: _Context) -> None:
     change = ctx.event.lifecycle
-    items = []
+    items: list[tuple[str, str, Any, bool]] = []
     if change.state:
         items.append(("state", "", _state_name(change.state), False))
     if change.reason:

@@ -11,9 +11,6 @@ from ..errors import UsageError
 from ._http import Transport
 from ._values import decode
 
-_FIELDS = ("name", "state", "tags", "notes", "group", "job_type", "created_at",
-           "heartbeat_at", "metadata", "url", "user", "exit_code", "finished_at")
-
 
 def run_path(entity: str, project: str, run_id: str = "") -> str:
     parts = [quote(entity, safe=""), quote(project, safe="")]
@@ -44,10 +41,19 @@ class Run:
         self.project: str = data["project"]
         self.config: dict[str, Any] = data.get("config") or {}
         self.summary: dict[str, Any] = data.get("summary") or {}
-        for name in _FIELDS:
-            setattr(self, name, data.get(name))
-        self.tags = list(self.tags or [])
-        self.metadata = self.metadata or {}
+        self.name: str | None = data.get("name")
+        self.state: str = data.get("state") or "running"
+        self.tags: list[str] = list(data.get("tags") or [])
+        self.notes: str = data.get("notes") or ""
+        self.group: str | None = data.get("group")
+        self.job_type: str | None = data.get("job_type")
+        self.created_at: float | None = data.get("created_at")
+        self.heartbeat_at: float | None = data.get("heartbeat_at")
+        self.finished_at: float | None = data.get("finished_at")
+        self.exit_code: int | None = data.get("exit_code")
+        self.user: str | None = data.get("user")
+        self.metadata: dict[str, Any] = data.get("metadata") or {}
+        self.url: str = data.get("url") or ""
 
     @property
     def path(self) -> list[str]:
