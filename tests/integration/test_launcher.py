@@ -117,11 +117,6 @@ def test_first_start_writes_first_user_key_and_private_settings(
     assert _viewer_status(started.config, key) == 200
 
 
-def test_first_user_name_is_a_valid_entity_or_admin() -> None:
-    assert first_user_name("Jane.Doe") == "jane-doe"
-    assert first_user_name("...") == "admin"
-
-
 def test_second_supervisor_on_same_data_dir_is_refused(started: Started) -> None:
     with pytest.raises(AlreadyRunning) as caught:
         control.start_detached(started.data_dir, env=started.env)
