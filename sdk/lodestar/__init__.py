@@ -10,8 +10,6 @@
 current run; `Api` (imported on first use) reads runs back from the platform.
 """
 
-from typing import Any
-
 from . import util
 from ._config import Config
 from ._run import Run
@@ -57,7 +55,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # the current run's objects change with init()/finish(); Api is imported late
     if name in ("run", "config", "summary"):
         from ._state import module_attribute

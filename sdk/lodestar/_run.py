@@ -87,6 +87,7 @@ class Run:
         self._writer = writer
         self._queue: deque[tuple] = writer.queue if writer else deque()
         self._queue_limit = QUEUE_LIMIT
+        self._full_queue_wait = FULL_QUEUE_WAIT
         self._step = start_step
         self._pending: list[Any] | None = None  # [step, row, time]
         self._start = info.started_at
@@ -242,7 +243,7 @@ class Run:
         # sleeps: every wake-up takes the interpreter lock from the writer
         queue = self._queue
         if not self._dropping:
-            deadline = time.monotonic() + FULL_QUEUE_WAIT
+            deadline = time.monotonic() + self._full_queue_wait
             resume_at = self._queue_limit * 3 // 4
             while time.monotonic() < deadline:
                 time.sleep(FULL_QUEUE_POLL)

@@ -282,3 +282,37 @@ def _any_nonfinite(values: list[float]) -> bool:
     if math.isfinite(sum(values)):
         return False
     return not all(map(math.isfinite, values))
+
+
+def decode_batch(
+    batch: events_pb2.HistoryBatch,
+) -> list[tuple[int, float, float, dict[str, Any]]]:
+    """The rows of a batch: ``(step, timestamp, runtime, {key: value})``.
+
+    Values come back as Python values: floats (NaN and ±Infinity included),
+    ints of any size, bools, strings, and parsed JSON.
+    """
+    rows: list[tuple[int, float, float, dict[str, Any]]] = [
+        (step, batch.timestamps[i], batch.runtimes[i], {})
+        for i, step in enumerate(batch.steps)
+    ]
+    for column in batch.columns:
+        indices = list(column.rows) or range(len(rows))
+        for index, value in zip(indices, _column_values(column), strict=True):
+            rows[index][3][column.key] = value
+    return rows
+
+
+def _column_values(column: events_pb2.Column) -> list[Any]:
+    kind = column.kind
+    if kind == FLOAT:
+        return list(column.f64)
+    if kind == INT:
+        return list(column.i64)
+    if kind == BOOL:
+        return [bool(v) for v in column.i64]
+    if kind == BIGINT:
+        return [int(v) for v in column.text]
+    if kind == JSON:
+        return [json.loads(v) for v in column.text]
+    return list(column.text)

@@ -85,10 +85,11 @@ def start_run(args: InitArgs) -> Run:
     config = build_config(args.config)
     if settings.mode == "disabled":
         return _disabled_run(args, settings, config)
+    env = _agent_env(settings) if settings.mode == "online" else {}
     root = run_dir.runs_root(settings.dir)
     plan = plan_resume(args.resume, args.id or settings.run_id, root, settings)
     info = _run_info(args, settings, plan, root)
-    return _start(info, plan, config)
+    return _start(info, plan, config, env)
 
 
 def resolve_settings(args: InitArgs) -> Settings:
@@ -169,11 +170,12 @@ def _run_info(
     previous = plan.previous
     project = args.project or settings.project or (previous and previous.project)
     entity = args.entity or settings.entity or (previous and previous.entity) or ""
+    project = _check_name("project", project or DEFAULT_PROJECT)
     started_at = time.time()
     paths = run_dir.create(root, plan.run_id, settings.mode == "offline", started_at)
     return RunInfo(
         id=plan.run_id,
-        project=_check_name("project", project or DEFAULT_PROJECT),
+        project=project,
         entity=entity,
         name=args.name or "",
         group=args.group or "",
@@ -209,11 +211,12 @@ def _disabled_run(args: InitArgs, settings: Settings, config: Config) -> Run:
     return Run(info, config, Summary())
 
 
-def _start(info: RunInfo, plan: ResumePlan, config: Config) -> Run:
+def _start(
+    info: RunInfo, plan: ResumePlan, config: Config, env: dict[str, str]
+) -> Run:
     paths = info.paths
     assert paths is not None
     online = info.mode == "online"
-    env = _agent_env(info.settings) if online else {}
     meta = metadata.collect(info.started_at)
     paths.metadata_json.write_text(json.dumps(meta, indent=2, default=str))
     wal = _open_wal(info, plan, config, meta)
@@ -222,6 +225,8 @@ def _start(info: RunInfo, plan: ResumePlan, config: Config) -> Run:
     if online:
         writer.supervisor = AgentSupervisor(paths, env, writer.warn)
         writer.supervisor.start()
+    waits = online and plan.mode != events_pb2.RESUME_NEVER
+    writer.mute("agent-error", waits)  # a refusal then surfaces as RunError
     writer.start()
     log_handler = _attach_log_file(paths)
     try:
@@ -229,6 +234,7 @@ def _start(info: RunInfo, plan: ResumePlan, config: Config) -> Run:
     except BaseException:
         _stop_writer(writer, log_handler)
         raise
+    writer.mute("agent-error", False)
     run = Run(info, config, summary, writer, start_step)
     run._log_handler = log_handler
     _connect(run, config, summary)

@@ -88,6 +88,13 @@ class RunWriter:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    def mute(self, tag: Any, muted: bool = True) -> None:
+        """Stop (or start again) showing warnings of `tag`."""
+        if muted:
+            self._warned.add(tag)
+        else:
+            self._warned.discard(tag)
+
     def warn(self, tag: Any, message: str) -> None:
         """Show `message` as a `LodestarWarning` once per `tag`."""
         if tag in self._warned:
