@@ -25,7 +25,7 @@ import warnings
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast
 
 from . import history
 from ._config import Config
@@ -329,7 +329,9 @@ class Run:
             self._inactive = True
             self._inactive_reason = "finished"
             done = threading.Event()
-            finish = events_pb2.Finish(exit_code=code, state=state, reason=reason)
+            finish = events_pb2.Finish(
+                exit_code=code, state=cast(Any, state), reason=reason
+            )
             self._queue.append((FINISH, finish, done))
             done.wait(max(0.0, deadline - time.monotonic()))
             if wait and writer.supervisor is not None:
@@ -364,7 +366,7 @@ class Run:
     def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         if exc_type is None:
             self.finish()
         else:

@@ -15,7 +15,7 @@ import json
 import math
 import numbers
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from ._proto import events_pb2
 
@@ -264,7 +264,7 @@ class BatchBuilder:
     def _column(
         self, key: str, kind: int, rows: list[int], payloads: list[Any]
     ) -> events_pb2.Column:
-        column = events_pb2.Column(key=key, kind=kind)
+        column = events_pb2.Column(key=key, kind=cast(Any, kind))
         if len(rows) != len(self._steps):
             column.rows.extend(rows)
         if kind == FLOAT:

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from . import metadata, run_dir
 from ._config import Config, load_defaults, load_yaml, to_mapping
@@ -114,7 +114,7 @@ def build_config(given: Any) -> Config:
     config = Config()
     config.update(load_defaults(Path.cwd()), allow_val_change=True)
     if isinstance(given, (str, os.PathLike)):
-        given = load_yaml(given)
+        given = load_yaml(os.fspath(given))
     config.update(to_mapping(given), allow_val_change=True)
     config.push()  # RunStart carries all of it: nothing is left to send
     return config
@@ -267,7 +267,7 @@ def _open_wal(
         sdk_version=__version__,
     )
     start = events_pb2.RunStart(
-        resume=plan.mode,
+        resume=cast(Any, plan.mode),
         name=info.name,
         group=info.group,
         job_type=info.job_type,
