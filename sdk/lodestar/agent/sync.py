@@ -111,6 +111,8 @@ def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
         path = Path(raw).expanduser().resolve()
         if path.is_file() and path.suffix == ".wal":
             path = path.parent
+        if find_wal(path) is None and find_wal(path.parent) is not None:
+            path = path.parent  # a run's files/ folder, as `run.dir` names it
         if find_wal(path) is not None:
             found.append(path)
             continue
