@@ -150,6 +150,7 @@ class Sender:
 
     async def run(self) -> Outcome:
         """Send until done, refused, or out of retries."""
+        self.status.write(self.run_dir)  # the pid, before any network wait
         start = await self._wait_for_start()
         if start is None:
             logger.info("the WAL has no events and nobody will write them")
