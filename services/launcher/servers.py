@@ -30,12 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+from minio import Minio
+from minio.error import S3Error
 
 from ..common.config import PlatformConfig
-from .errors import ChildFailed, LauncherError
+from .errors import LauncherError
 from .process import Child
 
 PROBE_TIMEOUT_S = 1.0
+MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
 
 
 def free_port() -> int:
@@ -243,18 +246,38 @@ def valkey_child(config: PlatformConfig, ports: ServerPorts, logs: Path) -> Chil
 
 
 def valkey_probe(config: PlatformConfig) -> Callable[[], bool]:
-    client = redis.Redis.from_url(
-        config.redis_url, socket_timeout=PROBE_TIMEOUT_S,
-        socket_connect_timeout=PROBE_TIMEOUT_S,
-    )
+    """AUTH and PING over a plain socket: one try, no client-side retries."""
+    parsed = redis.connection.parse_url(config.redis_url)
+    address = (parsed.get("host", "127.0.0.1"), int(parsed.get("port", 6379)))
+    request = _resp("AUTH", redis_password(config)) + _resp("PING")
 
     def probe() -> bool:
         try:
-            return bool(client.ping())
-        except redis.RedisError:
+            with socket.create_connection(address, PROBE_TIMEOUT_S) as sock:
+                sock.sendall(request)
+                return _read_lines(sock, 2) == b"+OK\r\n+PONG\r\n"
+        except OSError:
             return False
 
     return probe
+
+
+def _resp(*words: str) -> bytes:
+    parts = [f"*{len(words)}\r\n".encode()]
+    for word in words:
+        raw = word.encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
+    return b"".join(parts)
+
+
+def _read_lines(sock: socket.socket, count: int) -> bytes:
+    data = b""
+    while data.count(b"\r\n") < count:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def s3_child(config: PlatformConfig, ports: ServerPorts, logs: Path) -> Child:
@@ -306,9 +329,31 @@ def _weed_flags(config: PlatformConfig, ports: ServerPorts, home: Path) -> list[
         "admin.ui": "false",
         "admin.dataDir": home / "admin",
         "webdav": "false",
-        "bucket": config.s3_bucket,
     }
+    for name in ("filer.localSocket", "s3.localSocket"):
+        if len(str(flags[name])) > MAX_SOCKET_PATH:
+            del flags[name]  # too long for a Unix socket: weed's /tmp default
     return [f"-{name}={value}" for name, value in flags.items()]
+
+
+def ensure_bucket(config: PlatformConfig) -> None:
+    """Create the platform's bucket unless it exists.
+
+    Raises:
+        LauncherError: S3 refused the request.
+    """
+    client = Minio(
+        config.s3_endpoint, access_key=config.s3_access_key,
+        secret_key=config.s3_secret_key, secure=config.s3_secure,
+    )
+    try:
+        if not client.bucket_exists(config.s3_bucket):
+            client.make_bucket(config.s3_bucket)
+    except S3Error as exc:
+        if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise LauncherError(
+                f"cannot create bucket {config.s3_bucket!r}: {exc.code}"
+            ) from exc
 
 
 class LocalServers:
@@ -345,7 +390,8 @@ class LocalServers:
                 child.start()
             for child in self.children:
                 child.wait_ready(timeout_s)
-        except (ChildFailed, OSError):
+            ensure_bucket(self.config)
+        except (LauncherError, OSError):
             self.stop()
             raise
 

@@ -32,6 +32,7 @@ from .children import SERVER_NAMES, build_children, ports_of
 from .datadir import DataDir, Lock, default_data_dir, prepare
 from .errors import ChildFailed, LauncherError
 from .process import DEFAULT_GRACE_S, Child
+from .servers import ensure_bucket
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ class Supervisor:
         servers = [w for w in self._watches if w.child.name in SERVER_NAMES]
         services = [w for w in self._watches if w.child.name not in SERVER_NAMES]
         self._start_group(servers, SERVER_READY_S, fatal=True)
+        ensure_bucket(config)
         user = ensure_first_user(self.data, config)
         logger.info("first user: %s", user)
         self._start_group(services, SERVICE_READY_S, fatal=False)
