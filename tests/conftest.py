@@ -133,7 +133,8 @@ def local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPl
     home.mkdir()
     data_dir = root / "data"
     config = control.start_detached(
-        data_dir, port=free_port(), grace_s=5.0, env=_supervisor_env(home)
+        data_dir, port=free_port(), grace_s=5.0, env=_supervisor_env(home),
+        stop_with_caller=True,
     )
     try:
         yield LocalPlatform(config, data_dir, home)

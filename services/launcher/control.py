@@ -21,7 +21,7 @@ from ..common.config import PlatformConfig, load_config
 from .children import NAMES, probes
 from .datadir import DataDir, prepare, running_pid
 from .errors import AlreadyRunning, ChildFailed, LauncherError, NotRunning
-from .process import DEFAULT_GRACE_S
+from .process import DEFAULT_GRACE_S, signal_on_parent_death
 from .servers import ServerPorts
 
 START_TIMEOUT_S = 240.0
@@ -46,6 +46,7 @@ def start_detached(
     grace_s: float = DEFAULT_GRACE_S,
     timeout_s: float = START_TIMEOUT_S,
     env: Mapping[str, str] | None = None,
+    stop_with_caller: bool = False,
 ) -> PlatformConfig:
     """Start a supervisor in the background; return once all are healthy.
 
@@ -56,6 +57,8 @@ def start_detached(
         timeout_s: How long to wait for every child to be healthy.
         env: The supervisor's environment (HOME decides which ``~/.netrc``
             gets the first key); this process's when None.
+        stop_with_caller: Stop the platform when the calling process dies
+            (Linux), as a test session wants; the CLI leaves it running.
 
     Raises:
         AlreadyRunning: A supervisor owns the data directory.
@@ -68,13 +71,14 @@ def start_detached(
         raise AlreadyRunning(data.root, pid)
     prepare(data, port)  # fails here, in the caller, when the port is taken
     data.status_json.unlink(missing_ok=True)
-    proc = _spawn(data, port, grace_s, env)
+    proc = _spawn(data, port, grace_s, env, stop_with_caller)
     _wait_started(data, proc, timeout_s)
     return load_config(data.platform_json)
 
 
 def _spawn(
-    data: DataDir, port: int | None, grace_s: float, env: Mapping[str, str] | None
+    data: DataDir, port: int | None, grace_s: float,
+    env: Mapping[str, str] | None, stop_with_caller: bool,
 ) -> subprocess.Popen[bytes]:
     argv = [sys.executable, "-m", "lodestar_server.launcher.supervisor",
             "--data-dir", str(data.root), "--grace", str(grace_s)]
@@ -84,6 +88,9 @@ def _spawn(
         return subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None, start_new_session=True,
+            preexec_fn=(
+                signal_on_parent_death(signal.SIGTERM) if stop_with_caller else None
+            ),
         )
 
 

@@ -27,10 +27,19 @@ _PR_SET_PDEATHSIG = 1
 DEFAULT_GRACE_S = 10.0
 
 
-def _die_with_parent() -> None:
-    """Runs in the child between fork and exec (Linux only)."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+def signal_on_parent_death(sig: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to send `sig` when the parent dies.
+
+    None elsewhere: other systems have no such request.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def request() -> None:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, sig)
+
+    return request
 
 
 class Child:
@@ -75,7 +84,7 @@ class Child:
     def start(self) -> None:
         """Start the process; its output is appended to its log file."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        preexec = _die_with_parent if sys.platform.startswith("linux") else None
+        preexec = signal_on_parent_death(signal.SIGKILL)
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 self.argv,

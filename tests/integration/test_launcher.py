@@ -43,7 +43,8 @@ class Started:
 
     def start(self, port: int | None = None) -> PlatformConfig:
         self.config = control.start_detached(
-            self.data_dir, port=port, grace_s=5.0, env=self.env
+            self.data_dir, port=port, grace_s=5.0, env=self.env,
+            stop_with_caller=True,
         )
         return self.config
 
