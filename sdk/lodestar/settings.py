@@ -81,7 +81,9 @@ def _from_file(path: Path) -> dict[str, Any]:
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         raise UsageError(f"{path}: unknown settings {unknown}; known: {sorted(fields)}")
-    return {k: _coerce(fields[k], v) if isinstance(v, str) else v for k, v in raw.items()}
+    return {
+        k: _coerce(fields[k], v) if isinstance(v, str) else v for k, v in raw.items()
+    }
 
 
 def _coerce(field: dataclasses.Field, raw: str) -> Any:

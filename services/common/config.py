@@ -76,7 +76,9 @@ def _with_overrides(raw: dict[str, Any]) -> PlatformConfig:
     fields = {f.name: f for f in dataclasses.fields(PlatformConfig)}
     unknown = set(raw) - set(fields)
     if unknown:
-        raise ConfigError(f"unknown settings {sorted(unknown)}; known: {sorted(fields)}")
+        raise ConfigError(
+            f"unknown settings {sorted(unknown)}; known: {sorted(fields)}"
+        )
     for name, field in fields.items():
         env = os.environ.get(f"LODESTAR_SERVER_{name.upper()}")
         if env is not None:
