@@ -226,14 +226,19 @@ def test_replays_change_nothing_even_after_the_duplicate_window(
 ) -> None:
     batch = _batch(platform, "replay", _start(), _history(2, [0, 1], loss=[1.0, 0.5]))
     platform.wait_applied(platform.publish(batch))
-    count = "SELECT count() AS n FROM history WHERE run_id = 'replay'"
-    before = platform.app.state.storage.query(count)[0]["n"]
+    # The NATS server is shared with other test modules: count this run only.
+    count = (
+        "SELECT count() AS n FROM history WHERE entity = {entity:String}"
+        " AND project = 'wq' AND run_id = 'replay'"
+    )
+    params = {"entity": platform.alice}
+    before = platform.app.state.storage.query(count, params)[0]["n"]
 
     platform.publish(batch)  # same message id: JetStream drops it
     later = platform.publish(batch, msg_id="month-later-" + uuid.uuid4().hex)
     platform.wait_applied(later)
 
-    assert platform.app.state.storage.query(count)[0]["n"] == before == 2
+    assert platform.app.state.storage.query(count, params)[0]["n"] == before == 2
     rows = list(platform.api(platform.alice).run(
         f"{platform.alice}/wq/replay").scan_history())
     assert [(r["_step"], r["loss"]) for r in rows] == [(0, 1.0), (1, 0.5)]
