@@ -199,7 +199,7 @@ class FileEntry(_message.Message):
     def __init__(self, path: _Optional[str] = ..., sha256: _Optional[str] = ..., size: _Optional[int] = ..., manifest_json: _Optional[str] = ..., deleted: bool = ...) -> None: ...
 
 class ArtifactEvent(_message.Message):
-    __slots__ = ("name", "type", "version", "digest", "used", "manifest_json", "aliases")
+    __slots__ = ("name", "type", "version", "digest", "used", "manifest_json", "aliases", "deleted", "producer_run")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -207,6 +207,8 @@ class ArtifactEvent(_message.Message):
     USED_FIELD_NUMBER: _ClassVar[int]
     MANIFEST_JSON_FIELD_NUMBER: _ClassVar[int]
     ALIASES_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    PRODUCER_RUN_FIELD_NUMBER: _ClassVar[int]
     name: str
     type: str
     version: str
@@ -214,7 +216,79 @@ class ArtifactEvent(_message.Message):
     used: bool
     manifest_json: str
     aliases: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., version: _Optional[str] = ..., digest: _Optional[str] = ..., used: bool = ..., manifest_json: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ...) -> None: ...
+    deleted: bool
+    producer_run: str
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., version: _Optional[str] = ..., digest: _Optional[str] = ..., used: bool = ..., manifest_json: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., deleted: bool = ..., producer_run: _Optional[str] = ...) -> None: ...
+
+class AliasMove(_message.Message):
+    __slots__ = ("name", "alias", "version")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    alias: str
+    version: str
+    def __init__(self, name: _Optional[str] = ..., alias: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
+
+class TableChunk(_message.Message):
+    __slots__ = ("key", "step", "table_id", "first_row", "total_rows", "columns", "rows_json", "column_types_json")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    TABLE_ID_FIELD_NUMBER: _ClassVar[int]
+    FIRST_ROW_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_ROWS_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_JSON_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_TYPES_JSON_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    step: int
+    table_id: str
+    first_row: int
+    total_rows: int
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    rows_json: _containers.RepeatedScalarFieldContainer[str]
+    column_types_json: str
+    def __init__(self, key: _Optional[str] = ..., step: _Optional[int] = ..., table_id: _Optional[str] = ..., first_row: _Optional[int] = ..., total_rows: _Optional[int] = ..., columns: _Optional[_Iterable[str]] = ..., rows_json: _Optional[_Iterable[str]] = ..., column_types_json: _Optional[str] = ...) -> None: ...
+
+class AlertFired(_message.Message):
+    __slots__ = ("alert_id", "rule", "title", "text", "level", "paged", "reason", "event_time")
+    ALERT_ID_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    PAGED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    alert_id: str
+    rule: str
+    title: str
+    text: str
+    level: AlertLevel
+    paged: bool
+    reason: str
+    event_time: float
+    def __init__(self, alert_id: _Optional[str] = ..., rule: _Optional[str] = ..., title: _Optional[str] = ..., text: _Optional[str] = ..., level: _Optional[_Union[AlertLevel, str]] = ..., paged: bool = ..., reason: _Optional[str] = ..., event_time: _Optional[float] = ...) -> None: ...
+
+class Delivery(_message.Message):
+    __slots__ = ("alert_id", "channel_id", "attempt", "status", "error")
+    ALERT_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    alert_id: str
+    channel_id: str
+    attempt: int
+    status: str
+    error: str
+    def __init__(self, alert_id: _Optional[str] = ..., channel_id: _Optional[str] = ..., attempt: _Optional[int] = ..., status: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+
+class Preempting(_message.Message):
+    __slots__ = ("reason",)
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class Alert(_message.Message):
     __slots__ = ("title", "text", "level", "wait_duration")
@@ -269,7 +343,7 @@ class Tombstone(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ("seq", "timestamp", "run_start", "config", "history", "summary", "system", "console", "file", "artifact", "alert", "finish", "lifecycle", "edit", "tombstone", "define_metric")
+    __slots__ = ("seq", "timestamp", "run_start", "config", "history", "summary", "system", "console", "file", "artifact", "alert", "finish", "lifecycle", "edit", "tombstone", "define_metric", "alias", "table_chunk", "alert_fired", "delivery", "preempting")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     RUN_START_FIELD_NUMBER: _ClassVar[int]
@@ -286,6 +360,11 @@ class Event(_message.Message):
     EDIT_FIELD_NUMBER: _ClassVar[int]
     TOMBSTONE_FIELD_NUMBER: _ClassVar[int]
     DEFINE_METRIC_FIELD_NUMBER: _ClassVar[int]
+    ALIAS_FIELD_NUMBER: _ClassVar[int]
+    TABLE_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    ALERT_FIRED_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_FIELD_NUMBER: _ClassVar[int]
+    PREEMPTING_FIELD_NUMBER: _ClassVar[int]
     seq: int
     timestamp: float
     run_start: RunStart
@@ -302,7 +381,12 @@ class Event(_message.Message):
     edit: Edit
     tombstone: Tombstone
     define_metric: DefineMetric
-    def __init__(self, seq: _Optional[int] = ..., timestamp: _Optional[float] = ..., run_start: _Optional[_Union[RunStart, _Mapping]] = ..., config: _Optional[_Union[ConfigUpdate, _Mapping]] = ..., history: _Optional[_Union[HistoryBatch, _Mapping]] = ..., summary: _Optional[_Union[SummaryUpdate, _Mapping]] = ..., system: _Optional[_Union[SystemMetrics, _Mapping]] = ..., console: _Optional[_Union[ConsoleOutput, _Mapping]] = ..., file: _Optional[_Union[FileEntry, _Mapping]] = ..., artifact: _Optional[_Union[ArtifactEvent, _Mapping]] = ..., alert: _Optional[_Union[Alert, _Mapping]] = ..., finish: _Optional[_Union[Finish, _Mapping]] = ..., lifecycle: _Optional[_Union[Lifecycle, _Mapping]] = ..., edit: _Optional[_Union[Edit, _Mapping]] = ..., tombstone: _Optional[_Union[Tombstone, _Mapping]] = ..., define_metric: _Optional[_Union[DefineMetric, _Mapping]] = ...) -> None: ...
+    alias: AliasMove
+    table_chunk: TableChunk
+    alert_fired: AlertFired
+    delivery: Delivery
+    preempting: Preempting
+    def __init__(self, seq: _Optional[int] = ..., timestamp: _Optional[float] = ..., run_start: _Optional[_Union[RunStart, _Mapping]] = ..., config: _Optional[_Union[ConfigUpdate, _Mapping]] = ..., history: _Optional[_Union[HistoryBatch, _Mapping]] = ..., summary: _Optional[_Union[SummaryUpdate, _Mapping]] = ..., system: _Optional[_Union[SystemMetrics, _Mapping]] = ..., console: _Optional[_Union[ConsoleOutput, _Mapping]] = ..., file: _Optional[_Union[FileEntry, _Mapping]] = ..., artifact: _Optional[_Union[ArtifactEvent, _Mapping]] = ..., alert: _Optional[_Union[Alert, _Mapping]] = ..., finish: _Optional[_Union[Finish, _Mapping]] = ..., lifecycle: _Optional[_Union[Lifecycle, _Mapping]] = ..., edit: _Optional[_Union[Edit, _Mapping]] = ..., tombstone: _Optional[_Union[Tombstone, _Mapping]] = ..., define_metric: _Optional[_Union[DefineMetric, _Mapping]] = ..., alias: _Optional[_Union[AliasMove, _Mapping]] = ..., table_chunk: _Optional[_Union[TableChunk, _Mapping]] = ..., alert_fired: _Optional[_Union[AlertFired, _Mapping]] = ..., delivery: _Optional[_Union[Delivery, _Mapping]] = ..., preempting: _Optional[_Union[Preempting, _Mapping]] = ...) -> None: ...
 
 class PublishedBatch(_message.Message):
     __slots__ = ("entity", "project", "run_id", "publisher_id", "epoch", "events", "published_at", "user")
