@@ -90,11 +90,11 @@ async def ensure_streams(js: JetStreamContext, config: PlatformConfig) -> None:
         subjects=["deadletter.>"],
         storage=StorageType.FILE,
     )
-    for stream in (events, dead):
+    for name, stream in ((EVENTS_STREAM, events), (DEADLETTER_STREAM, dead)):
         try:
-            await js.stream_info(stream.name)
+            await js.stream_info(name)
         except NotFoundError:
-            logger.info("creating stream %s", stream.name)
+            logger.info("creating stream %s", name)
             await js.add_stream(stream)
 
 
