@@ -35,7 +35,7 @@ from .agent_status import read_status
 from .errors import LodestarWarning, UsageError
 from .run_dir import RunPaths
 from .settings import Settings
-from .writer import DEFINE, FINISH, ROW, STOP, SYNC, RunWriter
+from .writer import DEFINE, EVENT, FINISH, ROW, STOP, SYNC, RunWriter
 
 logger = logging.getLogger(__name__)
 
@@ -278,6 +278,13 @@ class Run:
         if not self._inactive:
             self._put((DEFINE, definition))
         return definition
+
+    def _record_event(self, body: str, message: Any) -> bool:
+        """Queue one event (`body` names its field of `Event`); False if inactive."""
+        if self._inactive:
+            return False
+        self._put((EVENT, body, message))
+        return True
 
     # ---- finishing ---------------------------------------------------------
 

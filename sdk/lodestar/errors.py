@@ -2,7 +2,8 @@
 
     LodestarError
     ├── UsageError          a wrong argument or setting; the message says what to fix
-    │   └── ConfigValueChanged  a config key changed without allow_val_change
+    │   ├── ConfigValueChanged  a config key changed without allow_val_change
+    │   └── BadPath         a file or entry name that could escape its directory
     ├── RunError            the server refused the run (resume rules, auth)
     ├── CommError           the platform could not be reached or answered badly
     │   └── AuthError       the API key is missing, unknown or not allowed
@@ -32,6 +33,13 @@ class ConfigValueChanged(UsageError):
             f"config key {key!r} is already {old!r}; to set it to {new!r} "
             "pass allow_val_change=True"
         )
+
+
+class BadPath(UsageError):
+    def __init__(self, name: object, rule: str) -> None:
+        self.name = name
+        self.rule = rule
+        super().__init__(f"file name {name!r} is not allowed: {rule}")
 
 
 class RunError(LodestarError):

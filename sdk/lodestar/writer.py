@@ -34,7 +34,7 @@ from .wal import WalWriter
 logger = logging.getLogger(__name__)
 
 # operations on the queue; the first item of each tuple
-ROW, CONFIG, DEFINE, SYNC, FINISH, STOP = range(6)
+ROW, CONFIG, DEFINE, SYNC, FINISH, STOP, EVENT = range(7)
 
 MAX_KEY = 256
 MAX_VALUE_BYTES = 1 << 20
@@ -159,6 +159,8 @@ class RunWriter:
             item[2].set()
         elif kind == STOP:
             self._stopping = True
+        elif kind == EVENT:
+            self._append(**{item[1]: item[2]})  # (EVENT, body field, message)
 
     # ---- rows --------------------------------------------------------------
 
