@@ -26,6 +26,7 @@ from ..writer.migrations import migrate
 from ..writer.storage import Storage, StorageError
 from . import admin, routes
 from .metrics import RequestCounter, render_metrics
+from .publish import AppliedWaiter, EventPublisher, embedded_applied
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ async def _start_background(app: FastAPI, nc: object) -> list[asyncio.Task]:
     js = nc.jetstream(timeout=10)  # type: ignore[attr-defined]
     kv = await bus.bucket(js, bus.BUCKET_ACCOUNTS, history=5)
     app.state.accounts_writer = Accounts(kv)
+    app.state.publisher = EventPublisher(js, app.state.config)
+    app.state.applied = AppliedWaiter(embedded_applied(app.state), app.state.storage)
     app.state.stop = asyncio.Event()
     view: AccountsView = app.state.accounts
     tasks = [asyncio.create_task(view.follow(kv), name="accounts")]
