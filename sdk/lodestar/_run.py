@@ -33,6 +33,7 @@ from ._proto import events_pb2
 from ._summary import MetricDefinition, Summary, parse_summary
 from .agent_status import read_status
 from .errors import LodestarWarning, UsageError
+from .media import values as rich_values
 from .run_dir import RunPaths
 from .settings import Settings
 from .writer import DEFINE, EVENT, FINISH, ROW, STOP, SYNC, RunWriter
@@ -100,6 +101,8 @@ class Run:
         self._warned: set[str] = set()
         self._on_finish: Callable[[Run], None] | None = None
         self._log_handler: logging.Handler | None = None
+        self._media: Any = None  # the RunSink of media files and tables
+        self._before_finish: list[Callable[[], None]] = []  # while still active
 
     # ---- what the run is ---------------------------------------------------
 
@@ -195,6 +198,9 @@ class Run:
             return
         try:
             row = history.copy_row(data)
+            if rich_values.has_rich(row):
+                sink = rich_values.run_sink(self)
+                row = rich_values.encode_row(sink, row, self._step_of(step))
             now = _time()
             if step is None and commit is True and self._pending is None:
                 current = self._step
@@ -204,6 +210,10 @@ class Run:
                 self._log_held(row, step, commit, now)
         except Exception as exc:  # noqa: BLE001 - training must go on
             self._fault(exc)
+
+    def _step_of(self, step: Any) -> int:
+        """The step a row logged with `step` goes to (names media files)."""
+        return self.step if step is None else _check_step(step)
 
     def _log_held(self, row: dict, step: Any, commit: bool, now: float) -> None:
         pending = self._pending
@@ -331,6 +341,8 @@ class Run:
             return
         deadline = time.monotonic() + self._info.settings.finish_timeout
         try:
+            for hook in self._before_finish:
+                hook()
             self._commit_pending()
             self.config.push()
             self._inactive = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -17,11 +18,12 @@ logger = logging.getLogger(__name__)
 GIT_TIMEOUT = 3.0
 
 
-def collect(started_at: float) -> dict[str, Any]:
-    """Program, arguments, host, Python and git state of this process."""
+def collect(started_at: float, git: bool = True) -> dict[str, Any]:
+    """Program, arguments, host, Python and (unless not `git`) git state."""
     metadata: dict[str, Any] = {
         "program": _program(),
         "args": list(sys.argv[1:]),
+        "command": command_line(),
         "host": platform.node(),
         "os": platform.platform(),
         "python": platform.python_version(),
@@ -32,16 +34,35 @@ def collect(started_at: float) -> dict[str, Any]:
             "%Y-%m-%dT%H:%M:%SZ", time.gmtime(started_at)
         ),
     }
-    git = git_state(Path.cwd())
-    if git:
-        metadata["git"] = git
+    state = git_state(Path.cwd()) if git else None
+    if state:
+        metadata["git"] = state
     return metadata
 
 
+def command_line() -> str:
+    """The command that started this process, quoted for a shell."""
+    return shlex.join([sys.executable, *sys.argv])
+
+
 def _program() -> str:
+    path = program_path()
+    return str(path) if path is not None else "<python>"
+
+
+def program_path() -> Path | None:
+    """The script this process runs, resolved (None for ``-c`` or a REPL)."""
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None) or (sys.argv[0] if sys.argv else "")
-    return str(Path(path).resolve()) if path and path != "-c" else "<python>"
+    if not path or path in ("-c", "-m") or "ipykernel" in Path(path).name:
+        return None  # Jupyter runs the kernel's launcher, not a script
+    return Path(path).resolve()
+
+
+def git_root(directory: Path) -> Path | None:
+    """The top folder of the git repository holding `directory`."""
+    top = _git(directory, "rev-parse", "--show-toplevel")
+    return Path(top).resolve() if top else None
 
 
 def git_state(directory: Path) -> dict[str, Any] | None:
@@ -51,11 +72,18 @@ def git_state(directory: Path) -> dict[str, Any] | None:
         return None
     remote = _git(directory, "remote", "get-url", "origin")
     status = _git(directory, "status", "--porcelain", "--untracked-files=no")
+    branch = _git(directory, "rev-parse", "--abbrev-ref", "HEAD")
     return {
         "commit": commit,
         "remote": strip_credentials(remote) if remote else None,
+        "branch": branch if branch and branch != "HEAD" else None,
         "dirty": bool(status),
     }
+
+
+def git_diff(directory: Path) -> str | None:
+    """The uncommitted changes to tracked files, as a patch (None outside git)."""
+    return _git_raw(directory, "diff", "HEAD", "--binary")
 
 
 def strip_credentials(url: str) -> str:
@@ -68,12 +96,18 @@ def strip_credentials(url: str) -> str:
 
 
 def _git(directory: Path, *args: str) -> str | None:
+    out = _git_raw(directory, *args)
+    return out.strip() if out is not None else None
+
+
+def _git_raw(directory: Path, *args: str) -> str | None:
     try:
         done = subprocess.run(
             ["git", *args],
             cwd=directory,
             capture_output=True,
             text=True,
+            errors="replace",
             timeout=GIT_TIMEOUT,
             stdin=subprocess.DEVNULL,
         )
@@ -82,4 +116,4 @@ def _git(directory: Path, *args: str) -> str | None:
         return None
     if done.returncode != 0:
         return None
-    return done.stdout.strip()
+    return done.stdout

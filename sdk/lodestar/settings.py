@@ -36,6 +36,16 @@ class Settings:
     finish_timeout: float = 120.0
     silent: bool = False
     heartbeat_interval: float = 30.0
+    name: str | None = None
+    notes: str | None = None
+    tags: str | None = None
+    run_group: str | None = None
+    job_type: str | None = None
+    console: str = "auto"
+    system_metrics: bool = True
+    system_metrics_interval: float = 10.0
+    disable_code: bool = False
+    disable_git: bool = False
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

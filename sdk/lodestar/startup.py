@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from . import metadata, run_dir
+from . import metadata, recording, run_dir
 from ._config import Config, load_defaults, load_yaml, to_mapping
 from ._proto import events_pb2
 from ._run import Run, RunInfo
@@ -177,11 +177,11 @@ def _run_info(
         id=plan.run_id,
         project=project,
         entity=entity,
-        name=args.name or "",
-        group=args.group or "",
-        job_type=args.job_type or "",
-        tags=_tags(args.tags),
-        notes=args.notes or "",
+        name=args.name or settings.name or "",
+        group=args.group or settings.run_group or "",
+        job_type=args.job_type or settings.job_type or "",
+        tags=_tags(args.tags if args.tags is not None else _env_tags(settings)),
+        notes=args.notes or settings.notes or "",
         mode=settings.mode,
         paths=paths,
         settings=settings,
@@ -195,6 +195,12 @@ def _tags(tags: Any) -> tuple[str, ...]:
     if isinstance(tags, str):
         return (tags,)
     return tuple(str(tag) for tag in tags)
+
+
+def _env_tags(settings: Settings) -> list[str] | None:
+    if not settings.tags:
+        return None
+    return [tag.strip() for tag in settings.tags.split(",") if tag.strip()]
 
 
 def _disabled_run(args: InitArgs, settings: Settings, config: Config) -> Run:
@@ -217,7 +223,7 @@ def _start(
     paths = info.paths
     assert paths is not None
     online = info.mode == "online"
-    meta = metadata.collect(info.started_at)
+    meta = metadata.collect(info.started_at, git=not info.settings.disable_git)
     paths.metadata_json.write_text(json.dumps(meta, indent=2, default=str))
     wal = _open_wal(info, plan, config, meta)
     summary = Summary()
@@ -238,6 +244,7 @@ def _start(
     run = Run(info, config, summary, writer, start_step)
     run._log_handler = log_handler
     _connect(run, config, summary)
+    recording.start_recording(run, writer, info.settings)
     logger.info("run %s started in %s", info.id, paths.path)
     return run
 

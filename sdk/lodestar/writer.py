@@ -20,6 +20,7 @@ import threading
 import time
 import warnings
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from . import history
@@ -65,6 +66,8 @@ class RunWriter:
         self._summary = summary
         self._paths = paths
         self.supervisor = supervisor
+        # polled every iteration; each returns (Event body field, message) pairs
+        self.tickers: list[Callable[[float], list[tuple[str, Any]]]] = []
         self._config = dict(config or {})
         self._batch = history.BatchBuilder()
         self._batch_started = 0.0
@@ -127,6 +130,9 @@ class RunWriter:
             self._emit_summary()
         if self.supervisor is not None:
             self.supervisor.poll(now)
+        for tick in self.tickers:
+            for body, message in tick(now):
+                self._append(**{body: message})
         return busy
 
     def _drain(self) -> bool:

@@ -20,7 +20,8 @@ def test_public_names_match_all():
     exported |= {"run", "config", "summary", "Api", "__version__"}
     modules = {"errors", "history", "settings", "wal", "agent_status", "writer",
                "steps", "supervisor", "startup", "hooks", "run_dir", "metadata",
-               "api", "agent", "cli"}
+               "api", "agent", "cli", "files", "recording", "console",
+               "system_metrics", "code_capture"}
     assert sorted(lodestar.__all__) == lodestar.__all__
     assert set(lodestar.__all__) == exported - modules
     for name in lodestar.__all__:
@@ -56,7 +57,8 @@ def test_offline_run_directory_layout(workdir):
     assert (root / "latest-run").resolve() == run_dir
     assert [p.name for p in run_dir.glob("*.wal")] == [f"run-{run.id}.wal"]
     assert sorted(p.name for p in (run_dir / "files").iterdir()) == [
-        "config.yaml", "lodestar-metadata.json", "lodestar-summary.json",
+        "code", "config.yaml", "lodestar-metadata.json", "lodestar-summary.json",
+        "requirements.txt",
     ]
     assert (run_dir / "logs").is_dir()
     assert not (run_dir / "agent.json").exists()
