@@ -24,7 +24,7 @@ from ..common.config import PlatformConfig
 from ..writer.consumer import Writer
 from ..writer.migrations import migrate
 from ..writer.storage import Storage, StorageError
-from . import admin, routes
+from . import admin, edits, listing, routes
 from .metrics import RequestCounter, render_metrics
 from .publish import AppliedWaiter, EventPublisher, embedded_applied
 
@@ -51,6 +51,8 @@ def create_app(config: PlatformConfig, storage: Storage) -> FastAPI:
     app.state.writer = None
     app.include_router(routes.router)
     app.include_router(admin.router)
+    app.include_router(edits.router)
+    app.include_router(listing.router)
     _add_platform_routes(app)
     app.add_exception_handler(StorageError, _storage_failed)
     app.middleware("http")(app.state.requests.middleware)

@@ -56,6 +56,11 @@ class RunReader:
         found = folded.get(run.run_id)
         return None if found is None or found.get("deleted") else found
 
+    def many(self, entity: str, project: str, ids: list[str]) -> list[dict[str, Any]]:
+        """The runs of `ids` that exist, in the order of `ids`."""
+        folded = self._fold(entity, project, ids)
+        return [folded[i] for i in ids if i in folded and not folded[i].get("deleted")]
+
     def _count(self, entity: str, project: str) -> int:
         rows = self._storage.query(
             "SELECT count() AS n FROM (SELECT run_id FROM run_fields "

@@ -33,6 +33,13 @@ class Transport:
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._call("POST", path, json.dumps(body).encode())
 
+    def patch(self, path: str, body: dict[str, Any]) -> Any:
+        return self._call("PATCH", path, json.dumps(body).encode())
+
+    def delete(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        query = urllib.parse.urlencode(_flatten(params or {}), doseq=True)
+        return self._call("DELETE", path + ("?" + query if query else ""), None)
+
     def _call(self, method: str, path: str, data: bytes | None) -> Any:
         url = self.base_url + path
         request = urllib.request.Request(url, data=data, method=method)

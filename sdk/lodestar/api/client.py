@@ -55,11 +55,27 @@ class Api:
                 for p in found["projects"]]
 
     def runs(
-        self, path: str, per_page: int = 50, order: str = "-created_at"
+        self,
+        path: str,
+        filters: dict[str, Any] | None = None,
+        order: str = "+created_at",
+        per_page: int = 50,
     ) -> Runs:
-        """The runs of ``"entity/project"`` (or ``"project"``), newest first."""
+        """The runs of ``"entity/project"`` (or ``"project"``) that match.
+
+        Args:
+            path: ``"entity/project"``, or ``"project"`` of the default entity.
+            filters: a MongoDB-style filter such as
+                ``{"$and": [{"config.lr": {"$lt": 0.1}}, {"state": "finished"}]}``
+                (the operators and fields are listed in the docs).
+            order: ``created_at``, ``heartbeat_at``, ``config.<key>`` or
+                ``summary_metrics.<key>``, with ``+`` (ascending) or ``-``.
+            per_page: runs fetched per request as the result is iterated.
+
+        A bad filter raises `ApiError` (status 400) saying what is wrong.
+        """
         entity, project = self._split(path, 2)
-        return Runs(self._transport, entity, project, per_page, order)
+        return Runs(self._transport, entity, project, per_page, order, filters)
 
     def run(self, path: str) -> Run:
         """One run: ``"entity/project/run_id"`` or ``"project/run_id"``."""

@@ -8,8 +8,12 @@ from typing import Any
 from urllib.parse import quote
 
 from ..errors import UsageError
+from ._changes import RunSummary, difference, snapshot
+from ._export import runs_frame, write_csv
 from ._http import Transport
 from ._values import decode
+
+STREAMS = {"default": "default", "system": "system", "events": "system"}
 
 
 def run_path(entity: str, project: str, run_id: str = "") -> str:
@@ -40,7 +44,9 @@ class Run:
         self.entity: str = data["entity"]
         self.project: str = data["project"]
         self.config: dict[str, Any] = data.get("config") or {}
-        self.summary: dict[str, Any] = data.get("summary") or {}
+        self.summary: dict[str, Any] = RunSummary(
+            data.get("summary") or {}, self._save_summary
+        )
         self.name: str | None = data.get("name")
         self.state: str = data.get("state") or "running"
         self.tags: list[str] = list(data.get("tags") or [])
@@ -54,6 +60,17 @@ class Run:
         self.user: str | None = data.get("user")
         self.metadata: dict[str, Any] = data.get("metadata") or {}
         self.url: str = data.get("url") or ""
+        self.epoch: int = int(data.get("epoch") or 0)
+        self._stored = snapshot(self._editable())
+
+    def _editable(self) -> dict[str, Any]:
+        return {"name": self.name, "notes": self.notes, "tags": self.tags,
+                "group": self.group, "job_type": self.job_type,
+                "config": self.config, "summary": dict(self.summary)}
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
 
     @property
     def path(self) -> list[str]:
@@ -66,6 +83,34 @@ class Run:
         """Read the run's fields again; returns the run."""
         self._load(self._transport.get(run_path(*self.path)))
         return self
+
+    def update(self) -> Run:
+        """Save the changes made to name, notes, tags, group, job_type, config
+        and summary since the run was read; returns the run as now stored."""
+        body = difference(self._stored, self._editable())
+        if body:
+            self._load(self._transport.patch(run_path(*self.path), body))
+        return self
+
+    def _save_summary(self) -> None:
+        after = {**self._stored, "summary": dict(self.summary)}
+        body = difference(self._stored, after)
+        if body:
+            self._load(self._transport.patch(run_path(*self.path), body))
+
+    def delete(self, delete_artifacts: bool = False) -> None:
+        """Delete the run: it disappears from every read, for good.
+
+        Its rows stay in the store (a tombstone hides them), and a later
+        sync of its WAL does not bring it back.
+        """
+        params = {"delete_artifacts": "true" if delete_artifacts else None}
+        self._transport.delete(run_path(*self.path), params)
+
+    def console_logs(self, last: int | None = None) -> list[str]:
+        """The captured console lines, oldest first; only the `last` N if given."""
+        found = self._transport.get(run_path(*self.path) + "/console", {"last": last})
+        return [line["text"] for line in found["lines"]]
 
     def history(
         self,
@@ -81,10 +126,12 @@ class Run:
         installed, else a list of dicts (one per step). `stream="system"`
         gives the system metrics instead.
         """
-        if stream not in ("default", "system"):
-            raise UsageError(f"stream {stream!r} is not 'default' or 'system'")
+        if stream not in STREAMS:
+            raise UsageError(
+                f"stream {stream!r} is not 'default', 'system' or 'events'"
+            )
         base = run_path(*self.path)
-        if stream == "system":
+        if STREAMS[stream] == "system":
             found = self._transport.get(base + "/system", {"samples": samples})
         else:
             params = {"samples": samples, "x_axis": x_axis, "key": keys or None}
@@ -124,12 +171,13 @@ class Runs:
 
     def __init__(
         self, transport: Transport, entity: str, project: str, per_page: int,
-        order: str = "-created_at",
+        order: str = "+created_at", filters: dict[str, Any] | None = None,
     ) -> None:
         self._transport = transport
-        self._url = run_path(entity, project)
+        self._url = "/api/v1/search/" + run_path(entity, project)[len("/api/v1/"):]
         self._per_page = per_page
         self._order = order
+        self._filters = filters
         self._loaded: list[Run] = []
         self._total: int | None = None
 
@@ -157,9 +205,19 @@ class Runs:
     def _fetch_page(self) -> bool:
         if self._total is not None and len(self._loaded) >= self._total:
             return False
-        page = self._transport.get(self._url, {
-            "limit": self._per_page, "offset": len(self._loaded), "order": self._order
+        page = self._transport.post(self._url, {
+            "filters": self._filters, "order": self._order,
+            "limit": self._per_page, "offset": len(self._loaded),
         })
         self._total = page["total"]
         self._loaded += [Run(self._transport, data) for data in page["runs"]]
         return bool(page["runs"])
+
+    def to_pandas(self) -> Any:
+        """Every run's fields, config (``config.k``) and summary
+        (``summary.k``) as one DataFrame, one row per run."""
+        return runs_frame(list(self))
+
+    def to_csv(self, path: str) -> int:
+        """Write what `to_pandas` holds as CSV; returns the number of runs."""
+        return write_csv(list(self), path)
