@@ -73,10 +73,15 @@ class QueryPlatform:
         self.base_url = config.public_url
 
     def publish(self, batch: events_pb2.PublishedBatch) -> int:
+        first, last = batch.events[0].seq, batch.events[-1].seq
+        return self.publish_with_id(
+            batch, bus.message_id(batch.publisher_id, first, last)
+        )
+
+    def publish_with_id(self, batch: events_pb2.PublishedBatch, msg_id: str) -> int:
+        """Publish as ingest would, with message id `msg_id`; the stream seq."""
         subject = bus.event_subject("ingest", batch.entity, batch.project,
                                     batch.run_id)
-        first, last = batch.events[0].seq, batch.events[-1].seq
-        msg_id = bus.message_id(batch.publisher_id, first, last)
 
         async def send(js: Any) -> int:
             ack = await js.publish(subject, batch.SerializeToString(),
