@@ -10,7 +10,7 @@
 current run; `Api` (imported on first use) reads runs back from the platform.
 """
 
-from . import util
+from . import plot, util
 from ._config import Config
 from ._run import Run
 from ._state import define_metric, finish, init, log, login
@@ -26,22 +26,30 @@ from .errors import (
     RunError,
     UsageError,
 )
+from .media import Audio, Histogram, Html, Image, Object3D, Table, Video
 from .settings import Settings
 
 __all__ = [
     "Api",
     "ApiError",
+    "Audio",
     "AuthError",
     "CommError",
     "Config",
     "ConfigValueChanged",
+    "Histogram",
+    "Html",
+    "Image",
     "LodestarError",
     "LodestarWarning",
+    "Object3D",
     "Run",
     "RunError",
     "Settings",
     "Summary",
+    "Table",
     "UsageError",
+    "Video",
     "__version__",
     "config",
     "define_metric",
@@ -49,6 +57,7 @@ __all__ = [
     "init",
     "log",
     "login",
+    "plot",
     "run",
     "summary",
     "util",

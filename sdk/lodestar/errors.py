@@ -42,6 +42,19 @@ class BadPath(UsageError):
         super().__init__(f"file name {name!r} is not allowed: {rule}")
 
 
+class MissingExtra(UsageError, ImportError):
+    """A feature needs an optional package; the message names the extra."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        self.package = package
+        self.extra = extra
+        self.feature = feature
+        super().__init__(
+            f"{feature} needs the package {package!r}, which is not installed; "
+            f'install it with: pip install "lodestar[{extra}]"'
+        )
+
+
 class RunError(LodestarError):
     def __init__(self, code: str, message: str) -> None:
         self.code = code

@@ -152,8 +152,8 @@ def _classify_other(value: Any) -> Classified:
         return FLOAT, float(value)
     if isinstance(value, str):
         return TEXT, str(value)
-    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
-        return JSON, _to_json(value)
+    if isinstance(value, (list, tuple, dict)) or hasattr(value, "tolist"):
+        return JSON, _to_json(value)  # a dict here is an encoded media value
     raise Unserializable(value)
 
 

@@ -84,6 +84,10 @@ class Api:
             run_path(entity, project, run_id)
         ))
 
+    def table(self, path: str, key: str, **options: Any) -> Any:
+        """The table logged under `key` by run `path`; see `Run.table`."""
+        return self.run(path).table(key, **options)
+
     def _split(self, path: str, size: int) -> list[str]:
         parts = [p for p in path.strip("/").split("/") if p]
         if size == 3 and len(parts) == 4 and parts[2] == "runs":

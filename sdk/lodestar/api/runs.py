@@ -12,6 +12,7 @@ from ._changes import RunSummary, difference, snapshot
 from ._export import runs_frame, write_csv
 from ._http import Transport
 from ._values import decode
+from .tables import TableReader, table_id_of
 
 STREAMS = {"default": "default", "system": "system", "events": "system"}
 
@@ -156,6 +157,26 @@ class Run:
             if page.get("next_min_step") is None:
                 return
             params["min_step"] = page["next_min_step"]
+
+    def table(
+        self, key: str, step: int | None = None, order: str | None = None,
+        filters: list[tuple[str, str, Any]] | None = None,
+        limit: int | None = None, pandas: bool = True,
+    ) -> Any:
+        """The table logged under `key` (the latest, or the one at `step`).
+
+        Sorting (``order="col"`` or ``"-col"``) and filters (``[("col", ">",
+        0.5)]``; ops ``==, !=, <, <=, >, >=, contains``) run on the server;
+        rows come a page at a time. Returns a pandas DataFrame.
+        """
+        reader = TableReader(self._transport, run_path(*self.path))
+        if step is None:
+            value = self.summary.get(key)
+        else:
+            found = self.scan_history([key], min_step=step, max_step=step)
+            value = next((row.get(key) for row in found), None)
+        ident = table_id_of(value, key)
+        return reader.frame(ident, order, filters or (), limit, pandas)
 
 
 def _frame(rows: list[dict[str, Any]]) -> Any:
