@@ -27,6 +27,7 @@ from ..writer.storage import Storage, StorageError
 from . import admin, edits, listing, routes
 from .metrics import RequestCounter, render_metrics
 from .publish import AppliedWaiter, EventPublisher, embedded_applied
+from .table_routes import router as tables_router
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ def create_app(config: PlatformConfig, storage: Storage) -> FastAPI:
     app.state.requests = RequestCounter()
     app.state.writer = None
     app.include_router(routes.router)
+    app.include_router(tables_router)
     app.include_router(admin.router)
     app.include_router(edits.router)
     app.include_router(listing.router)

@@ -22,6 +22,7 @@ from google.protobuf.json_format import MessageToDict
 from lodestar._proto import events_pb2
 
 from .native import Pieces, Repeated
+from .tables import table_chunk
 
 EVENT_BITS = 20
 EDITABLE_FIELDS = frozenset({"name", "notes", "tags", "group", "job_type"})
@@ -433,4 +434,5 @@ _HANDLERS = {
     "edit": _edit,
     "tombstone": _tombstone,
     "define_metric": _define_metric,
+    "table_chunk": table_chunk,
 }

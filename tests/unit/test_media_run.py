@@ -6,9 +6,10 @@ from pathlib import Path
 
 import lodestar
 import numpy as np
+import sdk_support
 from sdk_support import bodies, by_step, events, offline
 
-pytest_plugins = ["sdk_support"]  # the workdir fixture
+workdir = sdk_support.workdir  # the fixture, under the name the tests ask for
 
 
 def test_same_image_logged_twice_is_staged_once(workdir):
