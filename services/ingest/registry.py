@@ -46,6 +46,8 @@ class RunRecord:
     origin_wal: str = ""
     config: dict[str, Any] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    state_reason: str = ""          # why ingest decided the state, if it did
+    preempting: bool = False        # the process said it will be preempted
 
     def dumps(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()

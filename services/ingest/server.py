@@ -13,7 +13,7 @@ import signal
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from lodestar._proto import ingest_pb2_grpc
+from lodestar._proto import events_pb2, ingest_pb2_grpc
 from nats.aio.client import Client
 
 from ..common import bus
@@ -21,9 +21,10 @@ from ..common.accounts import AccountsView
 from ..common.config import PlatformConfig
 from .heartbeats import Heartbeats
 from .http import HttpEndpoint
+from .liveness import Liveness, RunIds, Timing
 from .metrics import Metrics
 from .publisher import Publisher
-from .registry import Registry
+from .registry import Registry, RunRecord
 from .service import IngestServicer
 from .session import IngestContext
 
@@ -58,6 +59,9 @@ class IngestServer:
             {"/healthz": self._healthz, "/metrics": self._metrics},
         )
         self._follow: asyncio.Task | None = None
+        self._liveness: Liveness | None = None
+        self._liveness_task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
 
     @property
     def http_port(self) -> int:
@@ -66,6 +70,7 @@ class IngestServer:
     async def start(self) -> None:
         """Connect to the stores, then listen."""
         ctx = await self._connect()
+        await self._start_liveness(ctx)
         await self._start_grpc(ctx)
         await self._http.start()
         logger.info("ingest listening on %s:%d (gRPC), 127.0.0.1:%d (HTTP)",
@@ -85,9 +90,21 @@ class IngestServer:
                            ACCOUNTS_READY_S)
         self._heartbeats = Heartbeats(self.config.redis_url, self.metrics)
         publisher = Publisher(js, self.config.max_payload, self.metrics)
+        registry = Registry(runs)
+        self._liveness = Liveness(
+            self.config.redis_url, registry, Timing.of(self.config),
+            _announcer(publisher),
+        )
         return IngestContext(
-            Registry(runs), publisher, self._heartbeats, self.metrics,
-            self.config.public_url,
+            registry, publisher, self._heartbeats, self.metrics,
+            self.config.public_url, self._liveness,
+        )
+
+    async def _start_liveness(self, ctx: IngestContext) -> None:
+        assert ctx.liveness is not None
+        await ctx.liveness.start()
+        self._liveness_task = asyncio.create_task(
+            ctx.liveness.run(self._stopping), name="liveness"
         )
 
     async def _start_grpc(self, ctx: IngestContext) -> None:
@@ -108,6 +125,11 @@ class IngestServer:
         if self._grpc is not None:
             await self._grpc.stop(grace_s)
         await self._http.stop()
+        self._stopping.set()
+        if self._liveness_task is not None:
+            await asyncio.gather(self._liveness_task, return_exceptions=True)
+        if self._liveness is not None:
+            await self._liveness.close()
         if self._follow is not None:
             self._follow.cancel()
         if self._heartbeats is not None:
@@ -141,3 +163,20 @@ async def serve(config: PlatformConfig) -> None:
     await stopping.wait()
     logger.info("ingest stopping")
     await server.stop()
+
+
+def _announcer(publisher: Publisher):
+    """Publishes a run's lifecycle event as ingest itself."""
+
+    async def announce(
+        run: RunIds, record: RunRecord, lifecycle: events_pb2.Lifecycle
+    ) -> None:
+        envelope = events_pb2.PublishedBatch(
+            entity=run.entity, project=run.project, run_id=run.run_id,
+            publisher_id=publisher.publisher_id, epoch=record.epoch,
+            user=record.user,
+        )
+        subject = bus.event_subject("ingest", run.entity, run.project, run.run_id)
+        await publisher.publish_lifecycle(subject, envelope, lifecycle)
+
+    return announce

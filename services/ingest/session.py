@@ -23,6 +23,7 @@ from ..common.accounts import Principal
 from ..common.names import InvalidName, check_free_name
 from .errors import StreamRefused
 from .heartbeats import Heartbeats
+from .liveness import Liveness, RunIds
 from .metrics import Metrics
 from .publisher import Publisher
 from .registry import Registry, RunRecord, Versioned
@@ -45,6 +46,7 @@ class IngestContext:
     heartbeats: Heartbeats
     metrics: Metrics
     public_url: str
+    liveness: Liveness | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class RunSession:
         if decision.rewound is not None:
             await session._publish_rewind(*decision.rewound)
         await ctx.heartbeats.beat(run.key)
+        await session._alive()
         return session, session._opened()
 
     def _opened(self) -> ingest_pb2.Opened:
@@ -195,11 +198,21 @@ class RunSession:
         """Record the heartbeat; at most once a minute it also becomes an event."""
         now = time.time()
         await self._ctx.heartbeats.beat(self.run.key, now)
+        await self._alive()
         if time.monotonic() - self._heartbeat_event_at < HEARTBEAT_EVENT_EVERY_S:
             return
         self._heartbeat_event_at = time.monotonic()
         lifecycle = events_pb2.Lifecycle(epoch=self._record.epoch, heartbeat_at=now)
         await self._publish_own(lifecycle)
+
+    async def _alive(self) -> None:
+        """A sign of life; a run marked silent goes back to running."""
+        liveness = self._ctx.liveness
+        if liveness is None:
+            return
+        ids = RunIds(self.run.entity, self.run.project, self.run.run_id)
+        if await liveness.alive(ids) and await liveness.revive(ids) is not None:
+            self._known = await self._ctx.registry.read(self.run.key)
 
     async def process_exit(
         self, report: ingest_pb2.ProcessExit
@@ -211,9 +224,11 @@ class RunSession:
         order could lose it.
         """
         self._known = await self._ctx.registry.read(self.run.key)
-        if self._record.state != "running":
+        if self._record.state not in ("running", "unreachable"):
             return _ack(self._acked)
         state = report.state or STATE.CRASHED
+        if self._record.preempting and state == STATE.CRASHED:
+            state = STATE.PREEMPTED
         lifecycle = events_pb2.Lifecycle(
             state=state, reason=report.reason or "the process ended without finish()",
             epoch=self._record.epoch,
@@ -269,6 +284,8 @@ class _OpenDecision:
             )
         record.wals[self.wal_id] = 0
         record.state = "running"
+        record.state_reason = ""
+        record.preempting = False
         if self.start.resume_from:
             self._rewind(record)
         return record
@@ -327,6 +344,8 @@ def _apply(record: RunRecord, event: events_pb2.Event) -> None:
         _merge(record.summary, event.summary.set_json, event.summary.remove)
     elif kind == "finish":
         record.state = _finish_state(event.finish)
+    elif kind == "preempting":
+        record.preempting = True
 
 
 def _finish_state(finish: events_pb2.Finish) -> str:
@@ -337,7 +356,7 @@ def _finish_state(finish: events_pb2.Finish) -> str:
 
 def _ended(state: str):
     def change(record: RunRecord | None) -> RunRecord | None:
-        if record is None or record.state != "running":
+        if record is None or record.state not in ("running", "unreachable"):
             return None
         record.state = state
         return record

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..writer.storage import Storage
-from . import values
+from . import epochs, values
 
 FLOAT, INT, BOOL, BIGINT, TEXT, JSON = 1, 2, 3, 4, 5, 6
 MAX_SAMPLES = 100_000
@@ -24,6 +24,8 @@ _ATTEMPTS = 4
 _RUN = "entity = {e:String} AND project = {p:String} AND run_id = {r:String}"
 _KEYS = "key IN {keys:Array(String)}"
 
+# __ROWS__ is the run's visible history (`epochs.source`): rewound rows hidden,
+# a fork's parent rows shared.
 _SELECTED_STEPS = f"""
 SELECT DISTINCT s FROM (
     SELECT arrayJoin([argMin(step, (rank, step)), argMax(step, (rank, step)),
@@ -32,12 +34,12 @@ SELECT DISTINCT s FROM (
         SELECT key, step,
                multiIf(kind = 1, if(isNaN(f64), inf, f64),
                        kind IN (2, 3), toFloat64(i64), 0.) AS rank
-        FROM history FINAL WHERE {_RUN} AND {_KEYS}
+        FROM __ROWS__ AS h WHERE {_KEYS}
     )
     GROUP BY key, intDiv(toInt128(step - {{lo:Int64}}) * {{b:Int64}}, {{span:Int64}})
     UNION ALL
     SELECT arrayJoin([min(step), max(step)]) AS s
-    FROM history WHERE {_RUN} AND {_KEYS} GROUP BY key
+    FROM __ROWS__ AS h WHERE {_KEYS} GROUP BY key
 ) ORDER BY s
 """
 
@@ -59,10 +61,16 @@ class HistoryReader:
         self._storage = storage
 
     def keys(self, run: RunRef) -> list[str]:
-        rows = self._storage.query(
-            f"SELECT DISTINCT key FROM history WHERE {_RUN} ORDER BY key", run.params()
+        rows, params = self._visible(run)
+        found = self._storage.query(
+            f"SELECT DISTINCT key FROM {rows} AS h ORDER BY key", params
         )
-        return [row["key"] for row in rows]
+        return [row["key"] for row in found]
+
+    def _visible(self, run: RunRef, **more: Any) -> tuple[str, dict[str, Any]]:
+        """The run's visible rows as a table expression, and its parameters."""
+        visible = epochs.source(self._storage, run.entity, run.project, run.run_id)
+        return visible.sql, {**visible.params, **more}
 
     def sample(self, run: RunRef, keys: list[str], samples: int) -> dict[str, Any]:
         """At most `samples` real rows, chosen as the module docstring says."""
@@ -79,11 +87,13 @@ class HistoryReader:
         self, run: RunRef, keys: list[str], min_step: int, max_step: int, size: int
     ) -> dict[str, Any]:
         """One page of every row in step order, and where the next starts."""
+        rows, params = self._visible(run, keys=keys, lo=min_step, hi=max_step,
+                                     n=size + 1)
         found = self._storage.query(
-            f"SELECT DISTINCT step FROM history WHERE {_RUN} AND {_KEYS} "
+            f"SELECT DISTINCT step FROM {rows} AS h WHERE {_KEYS} "
             "AND step >= {lo:Int64} AND step <= {hi:Int64} ORDER BY step "
             "LIMIT {n:UInt64}",
-            run.params(keys=keys, lo=min_step, hi=max_step, n=size + 1),
+            params,
         )
         steps = [row["step"] for row in found]
         if not steps:
@@ -94,12 +104,13 @@ class HistoryReader:
         return {"rows": rows, "next_min_step": following}
 
     def _stats(self, run: RunRef, keys: list[str]) -> dict[str, int]:
-        rows = self._storage.query(
+        rows, params = self._visible(run, keys=keys)
+        found = self._storage.query(
             f"SELECT uniqExact(step) AS n, min(step) AS lo, max(step) AS hi "
-            f"FROM history WHERE {_RUN} AND {_KEYS}",
-            run.params(keys=keys),
+            f"FROM {rows} AS h WHERE {_KEYS}",
+            params,
         )
-        return rows[0]
+        return found[0]
 
     def _choose_steps(
         self, run: RunRef, keys: list[str], samples: int, stats: dict[str, int]
@@ -120,11 +131,10 @@ class HistoryReader:
         self, run: RunRef, keys: list[str], buckets: int, stats: dict[str, int]
     ) -> list[int]:
         span = stats["hi"] - stats["lo"] + 1
-        rows = self._storage.query(
-            _SELECTED_STEPS,
-            run.params(keys=keys, lo=stats["lo"], b=buckets, span=span),
-        )
-        return [row["s"] for row in rows]
+        rows, params = self._visible(run, keys=keys, lo=stats["lo"], b=buckets,
+                                     span=span)
+        found = self._storage.query(_SELECTED_STEPS.replace("__ROWS__", rows), params)
+        return [row["s"] for row in found]
 
     def _rows(
         self,
@@ -133,7 +143,8 @@ class HistoryReader:
         steps: list[int] | None = None,
         between: tuple[int, int] | None = None,
     ) -> list[dict[str, Any]]:
-        where, params = f"{_RUN} AND {_KEYS}", run.params(keys=keys)
+        rows, params = self._visible(run, keys=keys)
+        where = _KEYS
         if steps is not None:
             where += " AND step IN {steps:Array(Int64)}"
             params["steps"] = steps
@@ -142,7 +153,7 @@ class HistoryReader:
             params.update(lo=between[0], hi=between[1])
         found = self._storage.query(
             "SELECT key, step, kind, f64, i64, text, timestamp, runtime "
-            f"FROM history FINAL WHERE {where} ORDER BY step, key",
+            f"FROM {rows} AS h WHERE {where} ORDER BY step, key, epoch",
             params,
         )
         return pivot(found)

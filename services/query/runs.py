@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..writer.storage import Storage
-from . import values
+from . import epochs, values
 from .history import RunRef
 
 _SCALARS = (
@@ -85,7 +85,9 @@ class RunReader:
         for row in rows:
             run = runs.setdefault(row["run_id"], self._empty(entity, project, row))
             _apply(run, row)
-        return {run_id: values.encode(run) for run_id, run in runs.items()}
+        encoded = {run_id: values.encode(run) for run_id, run in runs.items()}
+        epochs.recompute_summaries(self._storage, entity, project, encoded)
+        return encoded
 
     def _empty(self, entity: str, project: str, row: dict[str, Any]) -> dict:
         run_id = row["run_id"]

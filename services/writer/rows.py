@@ -22,6 +22,7 @@ from google.protobuf.json_format import MessageToDict
 from lodestar._proto import events_pb2
 
 from .native import Pieces, Repeated
+from .state_rows import preempting
 from .tables import table_chunk
 
 EVENT_BITS = 20
@@ -371,6 +372,9 @@ def _lifecycle(rows: RowSet, ctx: _Context) -> None:
     if change.epoch or change.previous_epoch:
         items.append(("epoch", "", change.epoch, False))
         items.append(("rewind_step", "", change.rewind_step, False))
+    if change.reason == "rewind":  # every rewind kept: reads hide rows by them
+        rewind = {"step": change.rewind_step, "previous_epoch": change.previous_epoch}
+        items.append(("rewind", str(change.epoch), rewind, False))
     _fields(rows, ctx, items)
 
 
@@ -434,5 +438,6 @@ _HANDLERS = {
     "edit": _edit,
     "tombstone": _tombstone,
     "define_metric": _define_metric,
+    "preempting": preempting,
     "table_chunk": table_chunk,
 }
