@@ -75,3 +75,13 @@ def __getattr__(name: str) -> object:
 
         return Api
     raise AttributeError(f"module 'lodestar' has no attribute {name!r}")
+
+
+def _register_magics() -> None:
+    # %lodestar and %%lodestar, only inside a Jupyter kernel
+    from .jupyter import register_if_in_kernel
+
+    register_if_in_kernel()
+
+
+_register_magics()

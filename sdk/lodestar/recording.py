@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import code_capture, console, files
+from . import code_capture, console, files, jupyter
 from .errors import LodestarError
 from .settings import Settings
 from .system_metrics import SystemSampler
@@ -104,6 +104,8 @@ def start_recording(run: Run, writer: RunWriter, settings: Settings) -> Recordin
              lambda: recording.start_console(console.resolve_mode(settings.console)))
     writer.tickers.append(recording.poll)
     run._before_finish.append(lambda: _guarded("the end", recording.stop))
+    if jupyter.in_kernel():
+        jupyter.show_run(run)
     logger.debug("recording started in %.3fs", time.monotonic() - started)
     return recording
 
