@@ -11,9 +11,10 @@ current run; `Api` (imported on first use) reads runs back from the platform.
 """
 
 from . import plot, util
+from ._alerts import AlertLevel
 from ._config import Config
 from ._run import Run
-from ._state import define_metric, finish, init, log, login
+from ._state import alert, define_metric, finish, init, log, login
 from ._summary import Summary
 from ._version import __version__
 from .errors import (
@@ -30,6 +31,7 @@ from .media import Audio, Histogram, Html, Image, Object3D, Table, Video
 from .settings import Settings
 
 __all__ = [
+    "AlertLevel",
     "Api",
     "ApiError",
     "Audio",
@@ -51,6 +53,7 @@ __all__ = [
     "UsageError",
     "Video",
     "__version__",
+    "alert",
     "config",
     "define_metric",
     "finish",

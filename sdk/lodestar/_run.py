@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from . import history
+from ._alerts import send_alert
 from ._config import Config
 from ._proto import events_pb2
 from ._summary import MetricDefinition, Summary, parse_summary
@@ -288,6 +289,16 @@ class Run:
         if not self._inactive:
             self._put((DEFINE, definition))
         return definition
+
+    def alert(
+        self, title: str, text: str = "", level: Any = "INFO",
+        wait_duration: Any = None,
+    ) -> None:
+        """Send an alert (see `lodestar._alerts`); it never stops training."""
+        try:
+            send_alert(self, title, text, level, wait_duration)
+        except Exception as exc:  # noqa: BLE001 - training must go on
+            self._fault(exc)
 
     def _record_event(self, body: str, message: Any) -> bool:
         """Queue one event (`body` names its field of `Event`); False if inactive."""

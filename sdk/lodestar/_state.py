@@ -92,6 +92,13 @@ def log(data: Any, step: int | None = None, commit: bool = True) -> None:
     _require("log").log(data, step=step, commit=commit)
 
 
+def alert(
+    title: str, text: str = "", level: Any = "INFO", wait_duration: Any = None
+) -> None:
+    """Send an alert from the current run; see `Run.alert`."""
+    _require("alert").alert(title, text, level=level, wait_duration=wait_duration)
+
+
 def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:
     """Finish the current run, if there is one."""
     run = _active()

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 
+from ._alerts_cli import add_parser as alerts_parser
 from .errors import UsageError
 from .settings import DEFAULT_BASE_URL, store_netrc_key
 
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(metavar="COMMAND")
     _add_login(commands)
     _add_sync(commands)
+    alerts_parser(commands)
     commands.add_parser(
         "server", help="run a local platform (needs lodestar-server)", add_help=False
     )

@@ -46,6 +46,7 @@ class PlatformConfig:
     server_secret: str = ""         # encrypts stored secrets (alerts)
     heartbeat_interval_s: float = 30.0
     crash_grace_s: float = 300.0
+    alerts_live_age_s: float = 600.0  # older events are logged, never paged
 
     @property
     def ingest_target(self) -> str:
@@ -54,6 +55,10 @@ class PlatformConfig:
     @property
     def artifacts_url(self) -> str:
         return f"http://{self.query_host}:{self.artifacts_port}"
+
+    @property
+    def alerts_url(self) -> str:
+        return f"http://{self.query_host}:{self.alerts_port}"
 
     def dump(self, path: Path) -> None:
         """Write the settings where only the owner can read them."""

@@ -25,6 +25,7 @@ from ..writer.consumer import Writer
 from ..writer.migrations import migrate
 from ..writer.storage import Storage, StorageError
 from . import admin, edits, listing, routes
+from .alerts_log import router as alerts_log_router
 from .metrics import RequestCounter, render_metrics
 from .publish import AppliedWaiter, EventPublisher, embedded_applied
 from .table_routes import router as tables_router
@@ -53,6 +54,7 @@ def create_app(config: PlatformConfig, storage: Storage) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(tables_router)
     app.include_router(admin.router)
+    app.include_router(alerts_log_router)
     app.include_router(edits.router)
     app.include_router(listing.router)
     _add_platform_routes(app)

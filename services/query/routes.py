@@ -52,7 +52,7 @@ def discovery(request: Request) -> dict[str, str]:
     """Where the agent finds ingest and artifacts (no key needed)."""
     config = request.app.state.config
     return {"ingest": config.ingest_target, "artifacts": config.artifacts_url,
-            "version": VERSION}
+            "alerts": config.alerts_url, "version": VERSION}
 
 
 @router.get("/viewer", tags=["platform"])

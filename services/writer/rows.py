@@ -21,6 +21,7 @@ import numpy as np
 from google.protobuf.json_format import MessageToDict
 from lodestar._proto import events_pb2
 
+from .alert_rows import alert_fired, delivery
 from .native import Pieces, Repeated
 from .state_rows import preempting
 from .tables import table_chunk
@@ -433,6 +434,8 @@ _HANDLERS = {
     "file": _record("file"),
     "artifact": _record("artifact"),
     "alert": _record("alert"),
+    "alert_fired": alert_fired,
+    "delivery": delivery,
     "finish": _finish,
     "lifecycle": _lifecycle,
     "edit": _edit,
