@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(metavar="COMMAND")
     _add_login(commands)
     _add_sync(commands)
+    _add_import(commands)
     alerts_parser(commands)
     commands.add_parser(
         "server", help="run a local platform (needs lodestar-server)", add_help=False
@@ -69,6 +70,12 @@ def _add_sync(commands: argparse._SubParsersAction) -> None:
         from .agent.sync import add_parser
     except ImportError:  # an SDK built without its agent cannot sync
         return
+    add_parser(commands)
+
+
+def _add_import(commands: argparse._SubParsersAction) -> None:
+    from .importers import add_parser
+
     add_parser(commands)
 
 
