@@ -69,7 +69,7 @@ def list_tables(
 ) -> dict[str, Any]:
     """The run's logged tables, by key and step."""
     ref = _ref(who, entity, project, run_id)
-    return {"tables": _reader(request).list(ref, key)}
+    return {"tables": _reader(request).tables(ref, key)}
 
 
 @router.get("/{table_id}")

@@ -88,7 +88,7 @@ class TableReader:
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
 
-    def list(self, run: RunRef, key: str | None = None) -> list[dict[str, Any]]:
+    def tables(self, run: RunRef, key: str | None = None) -> list[dict[str, Any]]:
         sql = ("SELECT table_id, key, step, columns, column_types, total_rows "
                "FROM table_meta FINAL WHERE entity = {e:String} AND "
                "project = {p:String} AND run_id = {r:String}")

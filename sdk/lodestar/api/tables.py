@@ -27,7 +27,7 @@ class TableReader:
         self._transport = transport
         self._base = base
 
-    def list(self, key: str | None = None) -> list[dict[str, Any]]:
+    def tables(self, key: str | None = None) -> list[dict[str, Any]]:
         """The run's tables: table_id, key, step, columns, total_rows each."""
         return self._transport.get(self._base + "/tables", {"key": key})["tables"]
 

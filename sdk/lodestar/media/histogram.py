@@ -52,7 +52,7 @@ class Histogram(JsonMedia):
         else:
             self.values, self.bins = self._count(sequence, num_bins)
 
-    def _count(self, sequence: Any, num_bins: int) -> tuple[list[int], list[float]]:
+    def _count(self, sequence: Any, num_bins: int) -> tuple[list[Any], list[float]]:
         np = numpy("lodestar.Histogram")
         array = as_array(sequence, "lodestar.Histogram").astype(np.float64).ravel()
         self.nan_count = int(np.isnan(array).sum())
@@ -76,7 +76,7 @@ class Histogram(JsonMedia):
         return f"<Histogram {len(self.values)} bins>"
 
 
-def _given(np_histogram: Any) -> tuple[list[int | float], list[float]]:
+def _given(np_histogram: Any) -> tuple[list[Any], list[float]]:
     try:
         counts, edges = np_histogram
     except (TypeError, ValueError) as exc:

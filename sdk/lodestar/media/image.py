@@ -137,6 +137,7 @@ def _class_labels(classes: Any) -> dict[str, str]:
     """Class labels as ``{"<id>": name}`` (JSON object keys are text)."""
     if classes is None:
         return {}
+    items: Any
     if isinstance(classes, Mapping):
         items = classes.items()
     else:
