@@ -29,6 +29,23 @@ CHUNK_BYTES = 512 * 1024
 _SENTINELS = frozenset({"NaN", "Infinity", "-Infinity"})
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
+
+def _row_encoder() -> Callable[[list[Any]], str]:
+    """The C encoder made once, twice as fast as ``dumps`` per small row.
+
+    It raises ValueError on NaN and TypeError on types JSON lacks, exactly as
+    `_dumps` does; without the C accelerator `_dumps` is used.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _dumps
+    encode = make({}, None, json.encoder.encode_basestring_ascii, None, ":", ",",
+                  False, False, False)
+    return lambda row: "".join(encode(row, 0))
+
+
+_dump_row = _row_encoder()
+
 CellEncoder = Callable[[Any], Any]
 
 
@@ -36,7 +53,7 @@ def row_text(row: list[Any], media: CellEncoder) -> str:
     """One row as a JSON array; `media` turns a media cell into its value."""
     try:
         if _SENTINELS.isdisjoint(row):
-            return _dumps(row)
+            return _dump_row(row)
     except (TypeError, ValueError):
         pass  # numpy values, NaN, media, unhashable cells: the careful way
     return _dumps([cell(value, media) for value in row])
@@ -88,12 +105,19 @@ def _is_missing(value: Any) -> bool:
 
 def column_types(columns: int, rows: list[list[Any]]) -> list[str]:
     """A type per column: number, bool, string, media, json or mixed."""
-    kinds: list[set[str]] = [set() for _ in range(columns)]
-    for row in rows:
-        for index, value in enumerate(row):
-            if value is not None:
-                kinds[index].add(_kind(value))
-    return [_column_kind(k) for k in kinds]
+    if not rows:
+        return ["json"] * columns
+    return [_column_kind(_kinds(values)) for values in zip(*rows, strict=True)]
+
+
+def _kinds(values: tuple[Any, ...]) -> set[str]:
+    # one representative value per Python type decides that type's kind
+    kinds = set()
+    for kind_type in set(map(type, values)):
+        if kind_type is not type(None):
+            sample = next(v for v in values if type(v) is kind_type)
+            kinds.add(_kind(sample))
+    return kinds
 
 
 def _kind(value: Any) -> str:
@@ -121,9 +145,9 @@ def _column_kind(kinds: set[str]) -> str:
 def table_id(columns: list[str], texts: list[str]) -> str:
     """A digest of the columns and row texts: 32 hex characters."""
     digest = hashlib.sha256(_dumps(columns).encode())
-    for text in texts:
-        digest.update(b"\n")
-        digest.update(text.encode("utf-8", "surrogatepass"))
+    for start in range(0, len(texts), 10_000):
+        block = "".join("\n" + text for text in texts[start:start + 10_000])
+        digest.update(block.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:32]
 
 

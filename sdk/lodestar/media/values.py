@@ -74,7 +74,10 @@ def table_json(
 
     Chunks are not sent again for a table id already in `sent`.
     """
-    texts = [row_text(row, lambda m: m.to_json(sink, key, step)) for row in table.data]
+    def media(value: Any) -> Any:
+        return value.to_json(sink, key, step)
+
+    texts = [row_text(row, media) for row in table.data]
     ident = table_id(table.columns, texts)
     types = column_types(len(table.columns), table.data)
     if send is not None and (sent is None or ident not in sent):
