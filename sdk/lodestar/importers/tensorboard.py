@@ -101,10 +101,11 @@ def _add_value(run: ImportedRun, step: int, value: bytes) -> bool:
     if 2 in parts:
         run.add(step, tag, wire.as_float(parts[2]))
         return True
-    if isinstance(parts.get(4), bytes):
-        return _add_image(run, step, tag, _image_bytes(parts[4]))
-    if isinstance(parts.get(8), bytes):
-        return _add_tensor(run, step, tag, plugin, parts[8])
+    image, tensor = parts.get(4), parts.get(8)
+    if isinstance(image, bytes):
+        return _add_image(run, step, tag, _image_bytes(image))
+    if isinstance(tensor, bytes):
+        return _add_tensor(run, step, tag, plugin, tensor)
     return False
 
 
