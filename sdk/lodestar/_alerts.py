@@ -98,4 +98,4 @@ def _wait_seconds(wait: Any) -> float:
 
 
 def _warn(message: str) -> None:
-    warnings.warn(message, LodestarWarning, stacklevel=4)
+    warnings.warn(message, LodestarWarning, stacklevel=5)
