@@ -98,6 +98,7 @@ class Run:
         self._inactive_reason = "disabled" if writer is None else ""
         self._finished = False
         self._signal = ""
+        self._preempting = False
         self._dropping = False
         self._warned: set[str] = set()
         self._on_finish: Callable[[Run], None] | None = None
@@ -307,6 +308,21 @@ class Run:
         self._put((EVENT, body, message))
         return True
 
+    def mark_preempting(self, reason: str = "") -> None:
+        """Say the process is about to be preempted (a scheduler's notice).
+
+        The run then ends ``preempted`` rather than ``killed`` or ``crashed``
+        when a signal, a non-zero exit or the process's death follows.
+        """
+        self._preempting = True
+        if self._record_event("preempting", events_pb2.Preempting(reason=reason)):
+            self._flush(to_disk=True, timeout=SIGNAL_FLUSH_TIMEOUT)
+
+    def _end_state(self, state: int, code: int) -> int:
+        """PREEMPTED for an abnormal end after `mark_preempting`."""
+        abnormal = code != 0 or self._signal or state == events_pb2.KILLED
+        return events_pb2.PREEMPTED if self._preempting and abnormal else state
+
     # ---- finishing ---------------------------------------------------------
 
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
@@ -327,6 +343,7 @@ class Run:
         if self._finished or self._pid != os.getpid():
             return
         self._finished = True
+        state = self._end_state(state, code)
         try:
             self._close(code, state, reason, wait, quiet)
         except Exception as exc:  # noqa: BLE001 - training must go on
@@ -416,6 +433,9 @@ class Run:
     def _record_signal(self, name: str) -> None:
         """A signal arrived: note it and get everything logged onto disk."""
         self._signal = name
+        preempt = (self._info.settings.preempt_signals or "").replace(" ", "")
+        if name in preempt.upper().split(","):
+            self._preempting = True
         if self._inactive or self._pid != os.getpid():
             return
         self._commit_pending()

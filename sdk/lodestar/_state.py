@@ -53,11 +53,15 @@ def init(
     mode: str | None = None,
     dir: str | os.PathLike[str] | None = None,
     settings: Any = None,
+    resume_from: str | None = None,
+    fork_from: str | None = None,
 ) -> Run:
     """Start a run and make it the current one.
 
     A run that is still active is returned as it is, unless ``reinit=True``,
-    which finishes it first.
+    which finishes it first. ``resume_from="<run_id>?_step=N"`` rewinds that
+    run to step N and ``fork_from="<run_id>?_step=N"`` starts a new run that
+    shares its history up to N (see `lodestar.rewind`).
 
     Raises:
         UsageError: an argument or setting is wrong.
@@ -74,7 +78,7 @@ def init(
             return active
         active.finish()
     args = InitArgs(project, entity, name, config, group, job_type, tags, notes,
-                    id, resume, mode, dir, settings)
+                    id, resume, mode, dir, settings, resume_from, fork_from)
     run = start_run(args)
     run._on_finish = _forget
     _current = run

@@ -46,6 +46,7 @@ class Settings:
     system_metrics_interval: float = 10.0
     disable_code: bool = False
     disable_git: bool = False
+    preempt_signals: str | None = None   # e.g. "SIGTERM": that signal means preemption
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from . import metadata, recording, run_dir
+from . import metadata, recording, rewind, run_dir
 from ._config import Config, load_defaults, load_yaml, to_mapping
 from ._proto import events_pb2
 from ._run import Run, RunInfo
@@ -63,6 +63,8 @@ class InitArgs:
     mode: str | None = None
     dir: str | os.PathLike[str] | None = None
     settings: Any = None
+    resume_from: str | None = None
+    fork_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,9 @@ class ResumePlan:
     run_id: str
     mode: int
     previous: events_pb2.WalHeader | None = None
+    rewind: str = ""                 # RunStart.resume_from
+    fork: str = ""                   # RunStart.fork_from
+    start_step: int | None = None    # where a rewind or fork goes on
 
 
 def start_run(args: InitArgs) -> Run:
@@ -88,6 +93,7 @@ def start_run(args: InitArgs) -> Run:
     env = _agent_env(settings) if settings.mode == "online" else {}
     root = run_dir.runs_root(settings.dir)
     plan = plan_resume(args.resume, args.id or settings.run_id, root, settings)
+    plan = rewind.apply(plan, args.resume_from, args.fork_from, args.id)
     info = _run_info(args, settings, plan, root)
     return _start(info, plan, config, env)
 
@@ -282,6 +288,8 @@ def _open_wal(
         notes=info.notes,
         config_json=json.dumps(config.as_dict()),
         metadata_json=json.dumps(meta, default=str),
+        resume_from=plan.rewind,
+        fork_from=plan.fork,
     )
     wal = WalWriter(info.paths.wal, header)
     wal.append([events_pb2.Event(seq=1, timestamp=info.started_at, run_start=start)])
@@ -294,8 +302,10 @@ def _settle_resume(
 ) -> tuple[RunInfo, int]:
     assert info.paths is not None
     if plan.mode == events_pb2.RESUME_NEVER:
-        return info, 0
+        return info, plan.start_step or 0
     if info.mode == "offline":
+        if plan.start_step is not None:
+            return info, plan.start_step
         return info, run_dir.local_next_step(info.paths.path.parent, info.id)
     status = _wait_for_answer(info)
     if status.error:

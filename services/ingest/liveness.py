@@ -122,6 +122,13 @@ class Liveness:
             logger.warning("uptime clock not readable yet: %s", exc)
 
     async def close(self) -> None:
+        """Hand the lead over at once (another process takes the next tick)."""
+        try:
+            holder = await self._redis.get(LEADER)
+            if holder is not None and holder.decode() == self._id:
+                await self._redis.delete(LEADER)
+        except (RedisError, OSError) as exc:
+            logger.debug("lead not released: %s", exc)
         await self._redis.aclose()
 
     async def alive(self, run: RunIds) -> bool:

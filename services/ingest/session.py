@@ -300,7 +300,20 @@ class _OpenDecision:
         return RunRecord(
             created_at=time.time(), user=self.user, name=self.start.name,
             origin_wal=self.wal_id, wals={self.wal_id: 0},
+            max_step=self._fork_step(),
         )
+
+    def _fork_step(self) -> int:
+        """-1, or the step a fork shares its parent's history up to."""
+        if not self.start.fork_from:
+            return -1
+        match = _REWIND.match(self.start.fork_from)
+        if match is None or match["run"] == self.run.run_id:
+            raise StreamRefused(
+                "invalid",
+                f"fork_from {self.start.fork_from!r} must be '<other run>?_step=N'",
+            )
+        return int(match["step"])
 
     def _rewind(self, record: RunRecord) -> None:
         match = _REWIND.match(self.start.resume_from)
