@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 Batch = events_pb2.PublishedBatch
 Event = events_pb2.Event
 _S = events_pb2.RunState
-STATE_ALERTS = {  # run state -> (kind, level, verb)
+STATE_ALERTS: dict[int, tuple[str, int, str]] = {  # state: kind, level, verb
     _S.FINISHED: ("finished", 0, "finished"),
     _S.FAILED: ("failed", 2, "failed"),
     _S.KILLED: ("killed", 1, "was killed"),
@@ -177,7 +177,8 @@ class Evaluator:
         return fired
 
     async def _thresholds(
-        self, history: events_pb2.HistoryBatch, run: RunInfo, watched: set[str]
+        self, history: events_pb2.HistoryBatch, run: RunInfo,
+        watched: frozenset[str],
     ) -> list[Fired]:
         fired = []
         for rule in self._store.rules_of(run.entity, run.project):

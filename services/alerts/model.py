@@ -217,7 +217,7 @@ def parse_rule(body: dict[str, Any], entity: str, user: str) -> Rule:
         raise InvalidRequest("project", "a rule watches one project; name it")
     level = str(body.get("level") or "warn")
     level_index(level)
-    common = dict(
+    common: dict[str, Any] = dict(
         id=new_id("r"), kind=kind, entity=entity, project=project, level=level,
         group=str(body.get("group") or ""), tag=str(body.get("tag") or ""),
         created_by=user,

@@ -138,10 +138,11 @@ class ConfigStore:
         self._watched.clear()
 
     def _table(self, prefix: str) -> dict[str, Any] | None:
-        return {
+        tables: dict[str, dict[str, Any]] = {
             "channel": self.channels, "sub": self.subscriptions,
             "rule": self.rules, "switch": self.switches,
-        }.get(prefix)
+        }
+        return tables.get(prefix)
 
 
 def _prefix(record: Channel | Subscription | Rule) -> str:
