@@ -150,16 +150,22 @@ def test_the_same_image_twice_points_at_one_stored_file(media_run):
     assert gray_files == [Path(rows[0]["gray"]["path"]).name]
 
 
-def test_logged_files_download_pixel_exact(media_run):
+def test_logged_files_download_pixel_exact(media_run, tmp_path):
     run, _ = media_run
     if not hasattr(run, "file"):
         pytest.skip("run.file() is not part of the Api in this build")
-    value = next(run.scan_history(keys=["gray"]))["gray"]
     import PIL.Image
 
-    data = run.file(value["path"]).download()
-    pixels = np.asarray(PIL.Image.open(io.BytesIO(data)))
+    rows = list(run.scan_history(keys=["gray", "audio"]))
+    name = rows[0]["gray"]["path"]
+    stored = _wait_for(lambda: [f for f in run.files() if f.name == name], 60,
+                       f"{name} among the run's files")
+    assert len(stored) == 1
+    path = run.file(name).download(root=str(tmp_path), replace=True)
+    pixels = np.asarray(PIL.Image.open(path))
     assert pixels.tolist() == (np.arange(42) % 256).reshape(6, 7).tolist()
+    audio = run.file(rows[0]["audio"]["path"]).download(root=str(tmp_path))
+    assert Path(audio).stat().st_size == rows[0]["audio"]["size"]
 
 
 def test_small_table_reads_back_row_exact(media_run):
