@@ -139,8 +139,9 @@ def _recompute(
         return
     visible = source(storage, entity, project, run_id)
     found = storage.query(
-        "SELECT key, argMax(tuple(kind, f64, i64, text), (step, epoch)) AS v, "
-        f"max(step) AS top FROM {visible.sql} AS h "
+        "SELECT key, argMax(kind, (step, epoch)) AS kind, "
+        "argMax(f64, (step, epoch)) AS f64, argMax(i64, (step, epoch)) AS i64, "
+        f"argMax(text, (step, epoch)) AS text FROM {visible.sql} AS h "
         "WHERE key IN {v_keys:Array(String)} GROUP BY key",
         {**visible.params, "v_keys": stale},
     )
@@ -152,9 +153,7 @@ def _recompute(
         if key == "_step":
             continue
         if key in latest:
-            kind, f64, i64, text = latest[key]["v"]
-            item = {"kind": kind, "f64": f64, "i64": i64, "text": text}
-            summary[key] = values.encode(typed_value(item))
+            summary[key] = values.encode(typed_value(latest[key]))
         else:
             summary.pop(key, None)
     if "_step" in stale:

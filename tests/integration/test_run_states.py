@@ -230,3 +230,65 @@ def test_a_platform_outage_longer_than_the_grace_crashes_no_run(
     assert code == 0
     states.wait_state(training.run_id, "finished")
     assert "crashed" not in seen
+
+
+REWIND_SCRIPT = """
+import sys
+import lodestar
+project, rid, fid, gid = sys.argv[1:5]
+run = lodestar.init(project=project, id=rid)
+for i in range(10):
+    run.log({"loss": float(i)})
+run.finish()
+run = lodestar.init(project=project, resume_from=rid + "?_step=4")
+assert run.step == 5, run.step
+for i in range(5, 8):
+    run.log({"acc": 100.0 + i})
+run.finish()
+run = lodestar.init(project=project, resume_from=rid + "?_step=2")
+assert run.step == 3, run.step
+run.log({"acc": 3.5})
+run.finish()
+run = lodestar.init(project=project, id=fid, fork_from=rid + "?_step=1")
+assert run.step == 2, run.step
+run.log({"loss": 50.0})
+run.finish()
+run = lodestar.init(project=project, id=gid, fork_from=fid + "?_step=2")
+run.log({"loss": 60.0})
+run.finish()
+"""
+
+
+def test_rewinds_hide_later_rows_and_forks_share_history(states: States) -> None:
+    workdir = states.root / "rewind"
+    workdir.mkdir()
+    (workdir / "train.py").write_text(REWIND_SCRIPT)
+    rid, fid, gid = (uuid.uuid4().hex[:8] for _ in range(3))
+
+    done = subprocess.run(
+        [sys.executable, str(workdir / "train.py"), PROJECT, rid, fid, gid],
+        env=states.env(workdir), cwd=workdir, timeout=180,
+    )
+    assert done.returncode == 0
+    for run_id in (rid, fid, gid):
+        states.wait_state(run_id, "finished")
+    api = states.platform.api()
+    path = f"{states.platform.user}/{PROJECT}/"
+
+    def rows(run_id: str) -> list[tuple]:
+        found = api.run(path + run_id).history(pandas=False)
+        return [(r["_step"], r.get("loss"), r.get("acc")) for r in found]
+
+    assert rows(rid) == [(0, 0.0, None), (1, 1.0, None), (2, 2.0, None),
+                         (3, None, 3.5)]
+    assert [r["_step"] for r in api.run(path + rid).scan_history()] == [0, 1, 2, 3]
+    assert rows(fid) == [(0, 0.0, None), (1, 1.0, None), (2, 50.0, None)]
+    assert rows(gid) == [(0, 0.0, None), (1, 1.0, None), (2, 50.0, None),
+                         (3, 60.0, None)]
+    summary = api.run(path + rid).summary
+    assert (summary["loss"], summary["acc"]) == (2.0, 3.5)
+    kept = states.platform.app.state.storage.query(
+        "SELECT count() AS n FROM history FINAL WHERE run_id = {r:String}",
+        {"r": rid},
+    )
+    assert kept[0]["n"] == 14  # nothing rewound was deleted
