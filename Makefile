@@ -17,7 +17,7 @@ DATA_DIR ?= $(CURDIR)/.lodestar-data
 PORT ?= 8080
 URL := http://127.0.0.1:$(PORT)
 
-.PHONY: install demo down status test test-huge lint proto clean
+.PHONY: install browser demo down status test test-huge lint proto clean
 
 install: $(STAMP)
 
@@ -55,7 +55,15 @@ down:
 status:
 	$(BIN)/lodestar server status --data-dir $(DATA_DIR)
 
-test: install
+# The dashboard's tests drive a real Chromium: the machine's own, else Debian's
+# package where apt-get and root are there (as in CI), else Playwright's download.
+browser: install
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser \
+		>/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get \
+		>/dev/null 2>&1 && apt-get update -q && apt-get install -y -q chromium; } \
+		|| $(BIN)/python -m playwright install chromium
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

@@ -24,7 +24,7 @@ from ..common.config import PlatformConfig
 from ..writer.consumer import Writer
 from ..writer.migrations import migrate
 from ..writer.storage import Storage, StorageError
-from . import admin, edits, listing, routes
+from . import admin, dashboard, edits, listing, routes
 from .alerts_log import router as alerts_log_router
 from .metrics import RequestCounter, render_metrics
 from .publish import AppliedWaiter, EventPublisher, embedded_applied
@@ -57,7 +57,9 @@ def create_app(config: PlatformConfig, storage: Storage) -> FastAPI:
     app.include_router(alerts_log_router)
     app.include_router(edits.router)
     app.include_router(listing.router)
+    app.include_router(dashboard.router)
     _add_platform_routes(app)
+    dashboard.add_page_routes(app)
     app.add_exception_handler(StorageError, _storage_failed)
     app.middleware("http")(app.state.requests.middleware)
     return app

@@ -1,0 +1,122 @@
+"""The dashboard's filter bar: a line of text, read as the API's run filter.
+
+The runs table is filtered and sorted in SQL by `search.RunSearch`, which
+takes the MongoDB-style filter of the public API. People type a shorter form
+into the filter bar, with the API's field names::
+
+    config.lr > 0.01 and summary_metrics.acc >= 0.9
+    state = running and tags = baseline
+    group = sweep-3 and name ~ resnet
+    resnet                      (bare words: search name, notes, group, tags)
+
+Clauses are joined with ``and``. Operators: ``= != > >= < <=`` and ``~`` /
+``!~`` (contains / lacks, case-insensitive). ``summary.`` is short for
+``summary_metrics.``. A value is a number, ``true``/``false``/``null`` or
+text (quotes optional). `parse_filter` turns the line into the API's filter
+dict, so the bar and `Api.runs(filters=...)` share one implementation.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+OPERATORS = {"=": "$eq", "==": "$eq", "!=": "$ne", ">": "$gt", ">=": "$gte",
+             "<": "$lt", "<=": "$lte"}
+FIELDS = ("name", "display_name", "state", "group", "job_type", "notes", "user",
+          "host", "tags", "created_at", "heartbeat_at")
+SEARCHED = ("display_name", "notes", "group", "tags")
+GROUPABLE = ("group", "job_type", "state", "user")
+
+_CLAUSE = re.compile(
+    r"^\s*(?P<field>[^\s=!<>~]+)\s*(?P<op>!=|>=|<=|!~|==|=|>|<|~)\s*(?P<value>.*)$"
+)
+_AND = re.compile(r"\s+and\s+|\s*&&\s*|\s*;\s*", re.IGNORECASE)
+
+
+class FilterError(ValueError):
+    """A filter line the table cannot use; the message names the fix."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+        super().__init__(f"{reason} (in {text!r})")
+
+
+def parse_filter(text: str) -> dict[str, Any] | None:
+    """The API filter of one filter-bar line; None for an empty line."""
+    clauses = [_clause(part) for part in _AND.split(text.strip()) if part.strip()]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _clause(part: str) -> dict[str, Any]:
+    found = _CLAUSE.match(part)
+    if not found:
+        return _search(_unquote(part.strip()))
+    name = canonical_field(found["field"], part)
+    raw = found["value"].strip()
+    if not raw:
+        raise FilterError(part, f"no value after {found['op']!r}")
+    if found["op"] in ("~", "!~"):
+        contains = {"$regex": re.escape(_unquote(raw)), "$options": "i"}
+        return {name: contains if found["op"] == "~" else {"$not": contains}}
+    return {name: {OPERATORS[found["op"]]: _literal(raw)}}
+
+
+def _search(words: str) -> dict[str, Any]:
+    pattern = {"$regex": re.escape(words), "$options": "i"}
+    return {"$or": [{name: dict(pattern)} for name in SEARCHED]}
+
+
+def canonical_field(name: str, text: str = "") -> str:
+    """`summary.x` as `summary_metrics.x`; unknown names raise FilterError."""
+    if name.startswith("summary."):
+        name = "summary_metrics." + name[len("summary."):]
+    if name == "name":
+        return "display_name"
+    prefixed = name.startswith(("config.", "summary_metrics."))
+    if (prefixed and not name.endswith(".")) or name in FIELDS:
+        return name
+    raise FilterError(
+        text or name, f"unknown field {name!r}; use config.KEY, "
+        f"summary_metrics.KEY (or summary.KEY) or one of {', '.join(FIELDS)}",
+    )
+
+
+def _unquote(raw: str) -> str:
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        try:
+            return shlex.split(raw)[0]
+        except ValueError:
+            return raw[1:-1]
+    return raw
+
+
+def _literal(raw: str) -> Any:
+    lowered = raw.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("null", "none"):
+        return None
+    if raw[:1] not in "'\"":
+        try:
+            number = float(raw)
+        except ValueError:
+            return raw
+        return int(number) if number.is_integer() and "." not in raw else number
+    return _unquote(raw)
+
+
+def group_column(by: str) -> tuple[str, dict[str, Any]]:
+    """SQL for a grouping value on the run pivot, and its parameters."""
+    if by in GROUPABLE:
+        return "JSONExtractString(coalesce(fields[{g:String}], '\"\"'))", {"g": by}
+    if by.startswith("config.") and len(by) > len("config."):
+        column = "coalesce(config[{g:String}], '')"
+        text = f"if(JSONType({column}) = 'String', JSONExtractString({column}), " \
+               f"{column})"
+        return text, {"g": by[len("config."):]}
+    raise FilterError(by, f"group by one of {', '.join(GROUPABLE)} or config.KEY")

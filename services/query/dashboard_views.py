@@ -1,0 +1,102 @@
+"""Saved dashboards, kept in the query service's ``views`` KV bucket.
+
+A dashboard belongs to a project: a title, a runs filter and a grid of panels
+(each with a kind, metrics and a place in the grid). Anyone who can read the
+project can open it by its URL; anyone who can write the project can save
+over it. Keys are ``dash.<entity>.<project>.<slug>`` with every part encoded
+by `names.encode_token`, so any project name works.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from nats.js.errors import KeyDeletedError, KeyNotFoundError, NoKeysError
+from nats.js.kv import KeyValue
+
+from ..common.names import encode_token
+
+PANEL_KINDS = ("line", "bar", "scalar", "table", "media")
+MAX_PANELS = 64
+MAX_BYTES = 256 * 1024
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class ViewError(ValueError):
+    """A dashboard that cannot be saved as given."""
+
+    def __init__(self, what: str, rule: str) -> None:
+        self.what = what
+        self.rule = rule
+        super().__init__(f"{what}: {rule}")
+
+
+def _key(entity: str, project: str, slug: str) -> str:
+    return ".".join(["dash", encode_token(entity), encode_token(project), slug])
+
+
+def check_dashboard(slug: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The stored form of a dashboard, or ViewError saying what is wrong."""
+    if not _SLUG.match(slug):
+        raise ViewError(f"dashboard id {slug!r}", "use 1-64 of a-z, 0-9, '_', '-'")
+    panels = body.get("panels", [])
+    if not isinstance(panels, list) or len(panels) > MAX_PANELS:
+        raise ViewError("panels", f"a list of at most {MAX_PANELS} panels")
+    for index, panel in enumerate(panels):
+        kind = panel.get("kind") if isinstance(panel, dict) else None
+        if kind not in PANEL_KINDS:
+            raise ViewError(f"panel {index} kind {kind!r}",
+                            f"use one of {', '.join(PANEL_KINDS)}")
+    record = {
+        "id": slug,
+        "title": str(body.get("title") or slug)[:200],
+        "filter": str(body.get("filter") or ""),
+        "panels": panels,
+    }
+    if len(json.dumps(record)) > MAX_BYTES:
+        raise ViewError("dashboard", f"keep it under {MAX_BYTES // 1024} KiB")
+    return record
+
+
+class Dashboards:
+    """Reads and writes the saved dashboards of every project."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self._kv = kv
+
+    async def save(
+        self, entity: str, project: str, slug: str, body: dict[str, Any], user: str
+    ) -> dict[str, Any]:
+        record = check_dashboard(slug, body)
+        record.update(entity=entity, project=project, saved_by=user,
+                      saved_at=time.time())
+        await self._kv.put(_key(entity, project, slug), json.dumps(record).encode())
+        return record
+
+    async def get(self, entity: str, project: str, slug: str) -> dict[str, Any] | None:
+        try:
+            entry = await self._kv.get(_key(entity, project, slug))
+        except (KeyNotFoundError, KeyDeletedError):
+            return None
+        return json.loads(entry.value) if entry.value else None
+
+    async def delete(self, entity: str, project: str, slug: str) -> None:
+        await self._kv.delete(_key(entity, project, slug))
+
+    async def list(self, entity: str, project: str) -> list[dict[str, Any]]:
+        """Id, title and save time of each dashboard of a project."""
+        prefix = _key(entity, project, "")
+        try:
+            keys = await self._kv.keys(filters=[prefix + "*"])
+        except NoKeysError:
+            return []
+        found = []
+        for key in sorted(keys):
+            record = await self.get(entity, project, key[len(prefix):])
+            if record:
+                found.append({k: record[k] for k in ("id", "title", "saved_at",
+                                                     "saved_by")})
+        return found

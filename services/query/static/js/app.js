@@ -1,0 +1,161 @@
+// The dashboard's entry: sign-in, theme, and one view per URL hash.
+//
+//   #/                              projects        #/signin     sign in
+//   #/alerts                        alert settings and log
+//   #/E/P                           runs table      #/E/P/runs/ID  a run
+//   #/E/P/compare?runs=a,b          compare         ?group=by:value a group
+//   #/E/P/dashboards[/ID]           saved dashboards
+//   #/E/P/artifacts                 artifacts
+//   #/E/P/ID                        a run (the form of a run's "url")
+
+import { api, signedOut } from "./api.js";
+import { el, failure, loading } from "./dom.js";
+import { closeAll } from "./live.js";
+import { current, go, hashOf } from "./route.js";
+import { projectsView } from "./projects.js";
+import { runsView } from "./runs.js";
+import { runView } from "./run.js";
+import { compareView } from "./compare.js";
+import { dashboardsView } from "./dashboards.js";
+import { alertsView, artifactsView } from "./shells.js";
+
+const main = document.getElementById("main");
+let viewer = null;
+
+async function whoAmI() {
+  try {
+    return await api.get("/viewer");
+  } catch (error) {
+    if (error.status !== 401) { throw error; }
+  }
+  if (signedOut()) { return null; }
+  try {
+    return await api.post("/dashboard/session/local");
+  } catch (error) {
+    if (error.status === 403) { return null; }
+    throw error;
+  }
+}
+
+function signInForm(message) {
+  const key = el("input", { id: "login-key", type: "password", size: "50",
+    autocomplete: "off", placeholder: "lsk_…", "aria-label": "API key", required: true });
+  const problem = el("p", { class: "error", id: "login-error", role: "alert" },
+    message || "");
+  const form = el("form", { id: "login-form", class: "signin", onsubmit: async (event) => {
+    event.preventDefault();
+    try {
+      viewer = await api.post("/dashboard/session", { api_key: key.value.trim() });
+      go([]);
+      await route();
+    } catch (error) {
+      problem.textContent = error.message;
+    }
+  } }, el("h1", {}, "Sign in to Lodestar"),
+  el("p", {}, "Paste an API key. Make one with ", el("code", {},
+    "lodestar server key create --user NAME"), "; yours is in ~/.netrc after ",
+  el("code", {}, "lodestar login"), "."), key,
+  el("button", { type: "submit", class: "primary" }, "Sign in"), problem);
+  main.replaceChildren(form);
+  key.focus();
+}
+
+async function signOut() {
+  await api.del("/dashboard/session");
+  viewer = null;
+  drawUser();
+  signInForm("Signed out.");
+}
+
+function drawUser() {
+  const box = document.getElementById("who");
+  if (!viewer) { box.replaceChildren(); return; }
+  box.replaceChildren(
+    el("span", { id: "user-name", title: "member of " + viewer.entities.join(", ") },
+      viewer.user + (viewer.admin ? " (admin)" : "")),
+    el("a", { href: "#/alerts" }, "Alerts"),
+    el("button", { type: "button", id: "sign-out", class: "link", onclick: signOut },
+      "Sign out"));
+}
+
+function drawCrumbs(parts) {
+  const crumbs = document.getElementById("crumbs");
+  const links = [];
+  if (parts.length >= 2 && parts[0] !== "alerts") {
+    links.push(el("a", { href: "#/?entity=" + encodeURIComponent(parts[0]) }, parts[0]),
+      " / ", el("a", { href: "#/" + parts.slice(0, 2).map(encodeURIComponent).join("/") },
+        parts[1]));
+    if (parts.length > 2) { links.push(" / ", parts.slice(2).join(" / ")); }
+  }
+  crumbs.replaceChildren(...links);
+}
+
+async function route() {
+  closeAll();
+  const { parts } = current();
+  if (!viewer) { viewer = await whoAmI(); drawUser(); }
+  if (!viewer || parts[0] === "signin") { signInForm(); return; }
+  drawCrumbs(parts);
+  main.replaceChildren(loading());
+  document.title = ["Lodestar", ...parts].join(" · ");
+  const [entity, project, kind, id] = parts;
+  if (!entity) { return projectsView(main, viewer); }
+  if (entity === "alerts") { return alertsView(main); }
+  if (!project) { go([], { entity }); return null; }
+  if (!kind) { return runsView(main, entity, project); }
+  if (kind === "compare") { return compareView(main, entity, project); }
+  if (kind === "dashboards") { return dashboardsView(main, entity, project, id); }
+  if (kind === "artifacts") { return artifactsView(main, entity, project); }
+  if (kind === "runs" && id) { return runView(main, entity, project, id); }
+  return runView(main, entity, project, kind);
+}
+
+async function safeRoute() {
+  try {
+    await route();
+  } catch (error) {
+    if (error.status === 401) { viewer = null; drawUser(); signInForm(error.message); return; }
+    main.replaceChildren(failure(error));
+  }
+}
+
+function setupTheme() {
+  const saved = localStorage.getItem("lodestar.theme");
+  const dark = saved ? saved === "dark" : matchMedia("(prefers-color-scheme: dark)").matches;
+  document.documentElement.dataset.theme = dark ? "dark" : "light";
+  document.getElementById("theme").addEventListener("click", () => {
+    const next = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
+    document.documentElement.dataset.theme = next;
+    localStorage.setItem("lodestar.theme", next);
+    safeRoute();
+  });
+}
+
+// Links of the form /E/P[/ID][?view=charts] (notebooks embed these) and
+// /?key=KEY open the same views as their #/ routes.
+async function fromLocation() {
+  const search = new URLSearchParams(location.search);
+  const key = search.get("key");
+  if (key) {
+    try { viewer = await api.post("/dashboard/session", { api_key: key }); } catch {
+      viewer = null;
+    }
+  }
+  const parts = location.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts.length >= 3 && !["runs", "compare", "dashboards", "artifacts"]
+    .includes(parts[2])) { parts.splice(2, 0, "runs"); }
+  const params = {};
+  if (search.get("view") && search.get("view") !== "charts") {
+    params.tab = search.get("view");
+  }
+  if (parts.length || key) {
+    const hash = parts.length ? hashOf(parts, params) : location.hash.slice(1) || "/";
+    history.replaceState(null, "", "/#" + hash);
+  }
+  if (window.self !== window.top) { document.body.classList.add("embedded"); }
+}
+
+setupTheme();
+window.addEventListener("hashchange", safeRoute);
+await fromLocation();
+window.lodestarReady = safeRoute();
