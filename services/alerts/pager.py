@@ -11,6 +11,7 @@ subscription matches; otherwise the log says why not.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from .dispatch import Dispatcher
@@ -22,6 +23,8 @@ from .settings import AlertsSettings
 from .store import ConfigStore
 
 logger = logging.getLogger(__name__)
+
+SEEN_IDS = 50_000  # alert ids remembered, so repeats skip the ledger look-up
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,13 @@ class Pager:
         self._dispatcher = dispatcher
         self._settings = settings
         self.stats = {"fired": 0, "paged": 0}
+        self._seen: OrderedDict[str, None] = OrderedDict()
 
     async def handle(self, fired: Fired, now: float) -> AlertRecord | None:
         """Record `fired` and schedule its deliveries; None when dropped."""
         run = fired.run
-        if await self._ledger.exists(fired.alert_id):
+        if fired.alert_id in self._seen or await self._ledger.exists(fired.alert_id):
+            self._remember(fired.alert_id)
             return None
         if fired.kind in self._store.disabled(entity=run.entity, project=run.project):
             return None
@@ -62,8 +67,15 @@ class Pager:
                                     fired.wait_s)
         for delivery in deliveries:
             self._dispatcher.schedule(delivery)
+        self._remember(fired.alert_id)
         self._count(record)
         return record
+
+    def _remember(self, alert_id: str) -> None:
+        self._seen[alert_id] = None
+        self._seen.move_to_end(alert_id)
+        if len(self._seen) > SEEN_IDS:
+            self._seen.popitem(last=False)
 
     async def _decide(self, fired: Fired, now: float) -> _Decision:
         age = now - fired.event_time

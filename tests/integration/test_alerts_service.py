@@ -386,3 +386,22 @@ def test_a_batch_without_watched_keys_is_dismissed_by_its_header(env, user):
     r.publish(*[history(time.time(), f"k{i}", [float(i)]) for i in range(5)])
     wait_for(lambda: stats.history_skipped >= skipped + 5, 20, "five dismissals")
     assert stats.history_read == read
+
+
+def test_a_crash_decided_by_ingest_alerts_and_unreachable_does_not(env, user):
+    hook = "lifecycle-" + user.name
+    slack(env, user, hook)
+    ingest = Runs(env.nats, user.name, user.project, "gone")
+    ingest.wal_id = secrets.token_hex(16)  # ingest's own publisher id
+    now = time.time()
+    for state, reason in ((events_pb2.UNREACHABLE, "no heartbeat for 90 s"),
+                          (events_pb2.CRASHED, "no heartbeat for 300 s")):
+        event = events_pb2.Event(timestamp=now)
+        event.lifecycle.state = state
+        event.lifecycle.reason = reason
+        ingest.publish(event)
+
+    posts = wait_for(lambda: env.hooks.posts(hook), 20, "the crash alert")
+    (message,) = posts
+    assert message["json"]["attachments"][0]["text"] == (
+        f"Run gone in {user.name}/{user.project} crashed (no heartbeat for 300 s).")
