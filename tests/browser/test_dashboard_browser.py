@@ -275,3 +275,21 @@ def test_a_path_link_as_notebooks_embed_it_opens_the_run_page(
     page.wait_for_selector("section.chart[data-title='train/loss'] canvas",
                            timeout=TIMEOUT_MS)
     assert page.url.endswith(f"/#/{dashboard.entity}/{dashboard.project}/runs/alpha")
+
+
+def test_bulk_tag_and_delete_are_published_edits(page: Any, dashboard: Dashboard):
+    process = dashboard.log([{"id": "doomed", "name": "doomed", "config": {"lr": 1.0},
+                              "steps": 3}])
+    assert process.wait(timeout=120) == 0
+    wait_for(lambda: _exists(dashboard, "doomed"), "the run to delete to be stored")
+    _open(page, dashboard.url(filter="config.lr = 1"), "tr[data-run=doomed]")
+    page.check("tr[data-run=doomed] td.pick input")
+    page.once("dialog", lambda dialog: dialog.accept("picked"))
+    page.click("text=Add tag")
+    page.wait_for_selector("tr[data-run=doomed] .tag:has-text('picked')",
+                           timeout=TIMEOUT_MS)
+    assert dashboard.run("doomed")["tags"] == ["picked"]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(".selection button.danger")
+    page.wait_for_selector(".empty:has-text('No runs match')", timeout=TIMEOUT_MS)
+    screenshot(page, "runs-after-delete")
