@@ -14,9 +14,21 @@ from . import plot, util
 from ._alerts import AlertLevel
 from ._config import Config
 from ._run import Run
-from ._state import alert, define_metric, finish, init, log, login
+from ._state import (
+    alert,
+    define_metric,
+    finish,
+    init,
+    log,
+    log_artifact,
+    login,
+    restore,
+    save,
+    use_artifact,
+)
 from ._summary import Summary
 from ._version import __version__
+from .artifacts import Artifact
 from .errors import (
     ApiError,
     AuthError,
@@ -34,6 +46,7 @@ __all__ = [
     "AlertLevel",
     "Api",
     "ApiError",
+    "Artifact",
     "Audio",
     "AuthError",
     "CommError",
@@ -59,10 +72,14 @@ __all__ = [
     "finish",
     "init",
     "log",
+    "log_artifact",
     "login",
     "plot",
+    "restore",
     "run",
+    "save",
     "summary",
+    "use_artifact",
     "util",
 ]
 

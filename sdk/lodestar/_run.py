@@ -102,6 +102,7 @@ class Run:
         self._dropping = False
         self._warned: set[str] = set()
         self._on_finish: Callable[[Run], None] | None = None
+        self._file_watcher: Any = None  # lodestar.file_watch.FileWatcher
         self._log_handler: logging.Handler | None = None
         self._media: Any = None  # the RunSink of media files and tables
         self._before_finish: list[Callable[[], None]] = []  # while still active
@@ -322,6 +323,40 @@ class Run:
         """PREEMPTED for an abnormal end after `mark_preempting`."""
         abnormal = code != 0 or self._signal or state == events_pb2.KILLED
         return events_pb2.PREEMPTED if self._preempting and abnormal else state
+
+    # ---- files and artifacts (lodestar.run_files, lodestar.artifacts) -------
+
+    def save(
+        self, glob_str: Any, base_path: str | None = None, policy: str = "live"
+    ) -> list[str]:
+        """Upload files matching `glob_str`, now and later; see `file_watch`."""
+        from .run_files import save
+
+        return save(self, glob_str, base_path, policy)
+
+    def restore(
+        self, name: str, run_path: str | None = None, replace: bool = False,
+        root: str | None = None,
+    ) -> Any:
+        """Download a file of this run (or of `run_path`) and open it."""
+        from .run_files import restore
+
+        return restore(name, run_path, replace, root, self)
+
+    def log_artifact(
+        self, artifact: Any, name: str | None = None, type: str | None = None,
+        aliases: list[str] | None = None,
+    ) -> Any:
+        """Log `artifact` (or a path) as the next version of its name."""
+        from .artifacts.usage import log_artifact
+
+        return log_artifact(self, artifact, name, type, aliases)
+
+    def use_artifact(self, artifact: Any, type: str | None = None) -> Any:
+        """Record that this run uses an artifact (``name:alias``); returns it."""
+        from .artifacts.usage import use_artifact
+
+        return use_artifact(self, artifact, type)
 
     # ---- finishing ---------------------------------------------------------
 

@@ -117,6 +117,34 @@ def define_metric(
     return _require("define_metric").define_metric(name, step_metric, summary)
 
 
+def log_artifact(
+    artifact: Any, name: str | None = None, type: str | None = None,
+    aliases: list[str] | None = None,
+) -> Any:
+    """Log an artifact from the current run; see `Run.log_artifact`."""
+    return _require("log_artifact").log_artifact(artifact, name, type, aliases)
+
+
+def use_artifact(artifact: Any, type: str | None = None) -> Any:
+    """Use an artifact in the current run; see `Run.use_artifact`."""
+    return _require("use_artifact").use_artifact(artifact, type)
+
+
+def save(glob_str: Any, base_path: str | None = None, policy: str = "live") -> Any:
+    """Upload files of the current run; see `Run.save`."""
+    return _require("save").save(glob_str, base_path, policy)
+
+
+def restore(
+    name: str, run_path: str | None = None, replace: bool = False,
+    root: str | None = None,
+) -> Any:
+    """Download a run's file; see `lodestar.run_files.restore`."""
+    from .run_files import restore as restore_file
+
+    return restore_file(name, run_path, replace, root, _active())
+
+
 def login(
     key: str | None = None, host: str | None = None, relogin: bool = False
 ) -> bool:

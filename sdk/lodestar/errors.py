@@ -5,6 +5,7 @@
     │   ├── ConfigValueChanged  a config key changed without allow_val_change
     │   └── BadPath         a file or entry name that could escape its directory
     ├── RunError            the server refused the run (resume rules, auth)
+    ├── VerifyFailed        downloaded files differ from an artifact's manifest
     ├── CommError           the platform could not be reached or answered badly
     │   └── AuthError       the API key is missing, unknown or not allowed
     └── ApiError            a query through `lodestar.Api` failed; carries the status
@@ -59,6 +60,13 @@ class RunError(LodestarError):
     def __init__(self, code: str, message: str) -> None:
         self.code = code
         super().__init__(message)
+
+
+class VerifyFailed(LodestarError):
+    def __init__(self, root: str, problem: str) -> None:
+        self.root = root
+        self.problem = problem
+        super().__init__(f"{root} does not match the artifact: {problem}")
 
 
 class CommError(LodestarError):

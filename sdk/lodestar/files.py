@@ -87,7 +87,7 @@ def stage_file(run: Run, relative_path: str) -> None:
     path = local_path(files_dir, name)
     if not path.is_file():
         raise UsageError(f"{path} does not exist; write the file before staging it")
-    run._record_event("file", events_pb2.FileEntry(path=name))
+    _queue(run, name)
 
 
 def stage_bytes(run: Run, relative_path: str, data: bytes) -> str:
@@ -107,7 +107,7 @@ def stage_bytes(run: Run, relative_path: str, data: bytes) -> str:
         return digest
     path = local_path(files_dir, name)
     write_atomic(path, data)
-    run._record_event("file", events_pb2.FileEntry(path=name))
+    _queue(run, name)
     return digest
 
 
@@ -119,6 +119,13 @@ def stage_deleted(run: Run, relative_path: str) -> None:
     """
     name = normalize_name(relative_path)
     run._record_event("file", events_pb2.FileEntry(path=name, deleted=True))
+
+
+def _queue(run: Run, name: str) -> None:
+    if run._record_event("file", events_pb2.FileEntry(path=name)):
+        watcher = getattr(run, "_file_watcher", None)
+        if watcher is not None:
+            watcher.staged(name)  # so that finish() does not send it again
 
 
 def write_atomic(path: Path, data: bytes) -> None:

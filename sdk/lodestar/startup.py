@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from . import metadata, recording, rewind, run_dir
+from . import metadata, recording, rewind, run_dir, run_files
 from ._config import Config, load_defaults, load_yaml, to_mapping
 from ._proto import events_pb2
 from ._run import Run, RunInfo
@@ -251,6 +251,7 @@ def _start(
     run._log_handler = log_handler
     _connect(run, config, summary)
     recording.start_recording(run, writer, info.settings)
+    run_files.attach(run, writer, info.settings)
     logger.info("run %s started in %s", info.id, paths.path)
     return run
 

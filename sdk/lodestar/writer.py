@@ -291,10 +291,13 @@ class RunWriter:
 
     def _write_finish(self, finish: events_pb2.Finish) -> None:
         self._emit_summary()
-        self.finish_seq = self._append(finish=finish)
-        self._wal.sync()
         self._write_summary_file()
         self._write_config_file()
+        if self._paths is not None:  # uploaded by the agent, like any run file
+            for name in (self._paths.summary_json, self._paths.config_yaml):
+                self._append(file=events_pb2.FileEntry(path=name.name))
+        self.finish_seq = self._append(finish=finish)
+        self._wal.sync()
 
     # ---- files -------------------------------------------------------------
 

@@ -18,11 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lodestar._proto import events_pb2
+from lodestar.errors import BadPath
+from lodestar.files import normalize_name
 
 MAX_KEY_CHARS = 256
 MAX_VALUE_BYTES = 1024 * 1024
 MAX_BATCH_BYTES = 25 * 1024 * 1024
-PLATFORM_ONLY = ("lifecycle", "edit", "tombstone")
+PLATFORM_ONLY = ("lifecycle", "edit", "tombstone", "alias")
 
 _K = events_pb2.ValueKind
 _SCALAR_KINDS = (_K.FLOAT, _K.INT, _K.BOOL)
@@ -306,6 +308,16 @@ def _check_define_metric(event: events_pb2.Event, rejected: list[Rejected]) -> N
         raise _Whole(f"define_metric name: {problem}")
 
 
+def _check_file(event: events_pb2.Event, rejected: list[Rejected]) -> None:
+    # a name that could climb out of a directory is refused, not repaired
+    try:
+        name = normalize_name(event.file.path)
+    except BadPath as exc:
+        raise _Whole(str(exc)) from exc
+    if name != event.file.path:
+        raise _Whole(f"file name {event.file.path!r} is not normalised; use {name!r}")
+
+
 def _json_object(text: str, what: str) -> dict:
     if not text:
         return {}
@@ -326,4 +338,5 @@ _CHECKS = {
     "run_start": _check_run_start,
     "console": _check_console,
     "define_metric": _check_define_metric,
+    "file": _check_file,
 }

@@ -26,6 +26,7 @@ from ..writer.migrations import migrate
 from ..writer.storage import Storage, StorageError
 from . import admin, dashboard, edits, listing, routes
 from .alerts_log import router as alerts_log_router
+from .files import router as files_router
 from .metrics import RequestCounter, render_metrics
 from .publish import AppliedWaiter, EventPublisher, embedded_applied
 from .table_routes import router as tables_router
@@ -56,6 +57,7 @@ def create_app(config: PlatformConfig, storage: Storage) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(alerts_log_router)
     app.include_router(edits.router)
+    app.include_router(files_router)
     app.include_router(listing.router)
     app.include_router(dashboard.router)
     _add_platform_routes(app)

@@ -22,6 +22,7 @@ from google.protobuf.json_format import MessageToDict
 from lodestar._proto import events_pb2
 
 from .alert_rows import alert_fired, delivery
+from .file_rows import alias_move, artifact_event, file_entry
 from .native import Pieces, Repeated
 from .state_rows import preempting
 from .tables import table_chunk
@@ -431,8 +432,9 @@ _HANDLERS = {
     "summary": _summary,
     "system": _system,
     "console": _console,
-    "file": _record("file"),
-    "artifact": _record("artifact"),
+    "file": file_entry,
+    "artifact": artifact_event,
+    "alias": alias_move,
     "alert": _record("alert"),
     "alert_fired": alert_fired,
     "delivery": delivery,

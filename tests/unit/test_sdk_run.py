@@ -21,7 +21,8 @@ def test_public_names_match_all():
     modules = {"errors", "history", "settings", "wal", "agent_status", "writer",
                "steps", "supervisor", "startup", "hooks", "run_dir", "metadata",
                "api", "agent", "cli", "files", "recording", "console",
-               "system_metrics", "code_capture", "media", "jupyter"}
+               "system_metrics", "code_capture", "media", "jupyter",
+               "artifacts", "file_watch", "run_files"}
     assert sorted(lodestar.__all__) == lodestar.__all__
     assert set(lodestar.__all__) == exported - modules
     for name in lodestar.__all__:

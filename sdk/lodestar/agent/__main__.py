@@ -23,6 +23,7 @@ from .cursor import find_wal
 from .discovery import ingest_resolver
 from .parent import ParentWatch
 from .sender import Outcome, Sender, SenderOptions
+from .uploads import Uploader
 
 logger = logging.getLogger("lodestar.agent")
 
@@ -64,8 +65,9 @@ def _run(run_dir: Path, parent: ParentWatch) -> Outcome:
     if wal_path is None:
         return _refuse(run_dir, "invalid", f"no *.wal file in {run_dir}")
     options = SenderOptions(heartbeat_interval_s=settings.heartbeat_interval)
+    uploader = Uploader(run_dir, settings.base_url, settings.api_key)
     sender = Sender(run_dir, wal_path, settings.api_key,
-                    ingest_resolver(settings.base_url), options, parent)
+                    ingest_resolver(settings.base_url), options, parent, uploader)
     logger.info("sending %s to %s", wal_path, settings.base_url)
     return asyncio.run(sender.run())
 

@@ -33,6 +33,7 @@ from ..errors import AuthError, CommError, RunError
 from ..wal import WalError
 from .cursor import Batch, WalCursor
 from .parent import ParentWatch
+from .uploads import RunIdentity, Uploader
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,8 @@ class Sender:
             every reconnect, so a platform that moved is found.
         options: limits and timings.
         parent: the training process; None when there is none (sync).
+        uploader: stores the content that file and artifact events name
+            before they are sent; None sends them as they are.
     """
 
     def __init__(
@@ -129,8 +132,10 @@ class Sender:
         resolve: Resolver,
         options: SenderOptions | None = None,
         parent: ParentWatch | None = None,
+        uploader: Uploader | None = None,
     ) -> None:
         self.run_dir = run_dir
+        self._uploader = uploader
         self.options = options or SenderOptions()
         self.status = _continued_status(run_dir)
         self.error: Exception | None = None
@@ -308,6 +313,7 @@ class Sender:
     async def _send_batch(self, link: _Link, batch: Batch) -> None:
         while self._window_full(batch.size):
             await self._wait_for_acks(1.0)
+        await self._upload(batch)
         events = ingest_pb2.EventBatch(events=batch.events)
         message = ingest_pb2.ClientMessage(batch=events)
         item = _InFlight(batch.first, batch.last, batch.offset, batch.size)
@@ -315,6 +321,20 @@ class Sender:
         await link.send(message)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("sent events %d to %d", batch.first, batch.last)
+
+    async def _upload(self, batch: Batch) -> None:
+        if self._uploader is None:
+            return
+        header = self._cursor.header()
+        opened = self.status.opened or {}
+        entity = str(opened.get("entity") or (header.entity if header else ""))
+        run = RunIdentity(entity, header.project if header else "",
+                          header.run_id if header else "")
+        try:
+            await self._uploader.prepare(batch.events, run)
+        except CommError as exc:
+            self._cursor.rewind(batch.offset, self._acked)  # read it again later
+            raise _Retry(f"uploading content failed: {exc}") from exc
 
     def _window_full(self, size: int) -> bool:
         if not self._in_flight:

@@ -26,6 +26,7 @@ from ..settings import Settings, load_settings
 from .cursor import find_wal
 from .discovery import ingest_resolver
 from .sender import Outcome, Sender, SenderOptions
+from .uploads import Uploader
 
 logger = logging.getLogger(__name__)
 
@@ -130,14 +131,17 @@ async def _sync_all(
     resolve = ingest_resolver(settings.base_url)
     results = []
     for run_dir in run_dirs:
-        result = await _sync_one(run_dir, settings.api_key or "", resolve, options)
+        result = await _sync_one(run_dir, settings.api_key or "", resolve, options,
+                                 settings.base_url)
         if clean and result.ok:
             result = _removed(result)
         results.append(result)
     return results
 
 
-async def _sync_one(run_dir: Path, api_key: str, resolve, options) -> SyncResult:
+async def _sync_one(
+    run_dir: Path, api_key: str, resolve, options, base_url: str = ""
+) -> SyncResult:
     busy = _busy_agent(run_dir)
     if busy:
         return SyncResult(run_dir, Outcome.GAVE_UP, 0,
@@ -145,7 +149,9 @@ async def _sync_one(run_dir: Path, api_key: str, resolve, options) -> SyncResult
     wal_path = find_wal(run_dir)
     if wal_path is None:
         return SyncResult(run_dir, Outcome.GAVE_UP, 0, "its WAL is gone")
-    sender = Sender(run_dir, wal_path, api_key, resolve, options, parent=None)
+    uploader = Uploader(run_dir, base_url, api_key) if base_url else None
+    sender = Sender(run_dir, wal_path, api_key, resolve, options, parent=None,
+                    uploader=uploader)
     outcome = await sender.run()
     message = str(sender.error) if sender.error else ""
     return SyncResult(run_dir, outcome, sender.status.acked_seq, message)

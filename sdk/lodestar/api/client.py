@@ -88,6 +88,22 @@ class Api:
         """The table logged under `key` by run `path`; see `Run.table`."""
         return self.run(path).table(key, **options)
 
+    def artifact(self, name: str, type: str | None = None) -> Any:
+        """An artifact version: ``"entity/project/name:alias"`` (or ``:vN``)."""
+        from ..artifacts import public
+
+        return public.artifact(self, name, type)
+
+    def artifact_versions(self, type_name: str, name: str) -> list[Any]:
+        """Every version of ``"entity/project/name"`` of type `type_name`."""
+        from ..artifacts import public
+
+        return public.artifact_versions(self, type_name, name)
+
+    def artifacts(self, type_name: str, name: str) -> list[Any]:
+        """Every version of ``"entity/project/name"`` of type `type_name`."""
+        return self.artifact_versions(type_name, name)
+
     def _split(self, path: str, size: int) -> list[str]:
         parts = [p for p in path.strip("/").split("/") if p]
         if size == 3 and len(parts) == 4 and parts[2] == "runs":

@@ -178,6 +178,36 @@ class Run:
         ident = table_id_of(value, key)
         return reader.frame(ident, order, filters or (), limit, pandas)
 
+    # ---- files and artifacts (lodestar.artifacts.public) -------------------
+
+    def files(self) -> list[Any]:
+        """The run's stored files (latest content of each name)."""
+        from ..artifacts import public
+
+        return public.run_files(self)
+
+    def file(self, name: str) -> Any:
+        """The run's file `name`; ``.download(root, replace)``, ``.delete()``."""
+        from ..artifacts import public
+
+        return public.run_file(self, name)
+
+    def upload_file(self, path: str, root: str = ".") -> Any:
+        """Store a local file in this run, named by its path from `root`."""
+        from ..artifacts import public
+
+        return public.upload_file(self, path, root)
+
+    def logged_artifacts(self) -> list[Any]:
+        from ..artifacts import public
+
+        return public.run_artifacts(self, used=False)
+
+    def used_artifacts(self) -> list[Any]:
+        from ..artifacts import public
+
+        return public.run_artifacts(self, used=True)
+
 
 def _frame(rows: list[dict[str, Any]]) -> Any:
     try:
