@@ -42,7 +42,7 @@ class Segment:
 
 @dataclass
 class Source:
-    """A table expression of the visible history rows, and its parameters."""
+    """A condition on `history` selecting the visible rows, and its parameters."""
 
     sql: str
     params: dict[str, Any]
@@ -69,16 +69,16 @@ def lineage(storage: Storage, entity: str, project: str, run_id: str) -> list[Se
 
 
 def source(storage: Storage, entity: str, project: str, run_id: str) -> Source:
-    """The visible rows of the run, as ``(SELECT * FROM history FINAL ...)``."""
+    """The condition on ``history FINAL`` that selects the run's visible rows."""
     segments = lineage(storage, entity, project, run_id)
     params: dict[str, Any] = {"e": entity, "p": project}
     conditions = [_condition(i, seg, params) for i, seg in enumerate(segments)]
     params["v_ids"] = [seg.run_id for seg in segments]
-    sql = (
-        "(SELECT * FROM history FINAL WHERE entity = {e:String} "
-        "AND project = {p:String} AND run_id IN {v_ids:Array(String)} AND ("
-        + " OR ".join(conditions) + "))"
-    )
+    if len(conditions) == 1:
+        sql = "entity = {e:String} AND project = {p:String} AND " + conditions[0]
+    else:
+        sql = ("entity = {e:String} AND project = {p:String} AND run_id IN "
+               "{v_ids:Array(String)} AND (" + " OR ".join(conditions) + ")")
     rewound = len(segments) > 1 or any(seg.rewinds for seg in segments)
     return Source(sql, params, rewound)
 
@@ -141,8 +141,9 @@ def _recompute(
     found = storage.query(
         "SELECT key, argMax(kind, (step, epoch)) AS kind, "
         "argMax(f64, (step, epoch)) AS f64, argMax(i64, (step, epoch)) AS i64, "
-        f"argMax(text, (step, epoch)) AS text FROM {visible.sql} AS h "
-        "WHERE key IN {v_keys:Array(String)} GROUP BY key",
+        "argMax(text, (step, epoch)) AS text "
+        f"FROM history FINAL WHERE {visible.sql} "
+        "AND key IN {v_keys:Array(String)} GROUP BY key",
         {**visible.params, "v_keys": stale},
     )
     from .history import typed_value  # history imports this module
@@ -162,7 +163,8 @@ def _recompute(
 
 def _recompute_step(storage: Storage, visible: Source, summary: dict) -> None:
     rows = storage.query(
-        f"SELECT count() AS n, max(step) AS top FROM {visible.sql} AS h",
+        "SELECT count() AS n, max(step) AS top "
+        f"FROM history FINAL WHERE {visible.sql}",
         visible.params,
     )
     if rows and rows[0]["n"]:

@@ -24,7 +24,7 @@ _ATTEMPTS = 4
 _RUN = "entity = {e:String} AND project = {p:String} AND run_id = {r:String}"
 _KEYS = "key IN {keys:Array(String)}"
 
-# __ROWS__ is the run's visible history (`epochs.source`): rewound rows hidden,
+# __ROWS__ selects the run's visible history (`epochs.source`): rewound rows hidden,
 # a fork's parent rows shared.
 _SELECTED_STEPS = f"""
 SELECT DISTINCT s FROM (
@@ -34,12 +34,12 @@ SELECT DISTINCT s FROM (
         SELECT key, step,
                multiIf(kind = 1, if(isNaN(f64), inf, f64),
                        kind IN (2, 3), toFloat64(i64), 0.) AS rank
-        FROM __ROWS__ AS h WHERE {_KEYS}
+        FROM history FINAL WHERE __ROWS__ AND {_KEYS}
     )
     GROUP BY key, intDiv(toInt128(step - {{lo:Int64}}) * {{b:Int64}}, {{span:Int64}})
     UNION ALL
     SELECT arrayJoin([min(step), max(step)]) AS s
-    FROM __ROWS__ AS h WHERE {_KEYS} GROUP BY key
+    FROM history WHERE __ROWS__ AND {_KEYS} GROUP BY key
 ) ORDER BY s
 """
 
@@ -63,12 +63,12 @@ class HistoryReader:
     def keys(self, run: RunRef) -> list[str]:
         rows, params = self._visible(run)
         found = self._storage.query(
-            f"SELECT DISTINCT key FROM {rows} AS h ORDER BY key", params
+            f"SELECT DISTINCT key FROM history WHERE {rows} ORDER BY key", params
         )
         return [row["key"] for row in found]
 
     def _visible(self, run: RunRef, **more: Any) -> tuple[str, dict[str, Any]]:
-        """The run's visible rows as a table expression, and its parameters."""
+        """The condition selecting the run's visible rows, and its parameters."""
         visible = epochs.source(self._storage, run.entity, run.project, run.run_id)
         return visible.sql, {**visible.params, **more}
 
@@ -90,7 +90,7 @@ class HistoryReader:
         rows, params = self._visible(run, keys=keys, lo=min_step, hi=max_step,
                                      n=size + 1)
         found = self._storage.query(
-            f"SELECT DISTINCT step FROM {rows} AS h WHERE {_KEYS} "
+            f"SELECT DISTINCT step FROM history WHERE {rows} AND {_KEYS} "
             "AND step >= {lo:Int64} AND step <= {hi:Int64} ORDER BY step "
             "LIMIT {n:UInt64}",
             params,
@@ -107,7 +107,7 @@ class HistoryReader:
         rows, params = self._visible(run, keys=keys)
         found = self._storage.query(
             f"SELECT uniqExact(step) AS n, min(step) AS lo, max(step) AS hi "
-            f"FROM {rows} AS h WHERE {_KEYS}",
+            f"FROM history WHERE {rows} AND {_KEYS}",
             params,
         )
         return found[0]
@@ -153,7 +153,7 @@ class HistoryReader:
             params.update(lo=between[0], hi=between[1])
         found = self._storage.query(
             "SELECT key, step, kind, f64, i64, text, timestamp, runtime "
-            f"FROM {rows} AS h WHERE {where} ORDER BY step, key, epoch",
+            f"FROM history FINAL WHERE {rows} AND {where} ORDER BY step, key, epoch",
             params,
         )
         return pivot(found)
