@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from ._alerts_cli import add_parser as alerts_parser
 from .errors import UsageError
+from .footprint import add_parser as clean_parser
 from .settings import DEFAULT_BASE_URL, store_netrc_key
 
 CHECK_TIMEOUT_S = 10.0
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sync(commands)
     _add_import(commands)
     alerts_parser(commands)
+    clean_parser(commands)
     commands.add_parser(
         "server", help="run a local platform (needs lodestar-server)", add_help=False
     )

@@ -47,6 +47,7 @@ class Settings:
     disable_code: bool = False
     disable_git: bool = False
     preempt_signals: str | None = None   # e.g. "SIGTERM": that signal means preemption
+    max_local_gb: float = 0.0            # cap on local run dirs + cache; 0: none
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

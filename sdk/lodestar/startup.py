@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from . import metadata, recording, rewind, run_dir, run_files
+from . import footprint, metadata, recording, rewind, run_dir, run_files
 from ._config import Config, load_defaults, load_yaml, to_mapping
 from ._proto import events_pb2
 from ._run import Run, RunInfo
@@ -250,10 +250,18 @@ def _start(
     run = Run(info, config, summary, writer, start_step)
     run._log_handler = log_handler
     _connect(run, config, summary)
+    footprint.after_init(info.settings.dir, paths.path, env,
+                         info.settings.max_local_gb, _cache_dir())
     recording.start_recording(run, writer, info.settings)
     run_files.attach(run, writer, info.settings)
     logger.info("run %s started in %s", info.id, paths.path)
     return run
+
+
+def _cache_dir() -> Path:
+    """The artifact download cache (``LODESTAR_CACHE_DIR``)."""
+    base = os.environ.get("LODESTAR_CACHE_DIR")
+    return Path(base) if base else Path.home() / ".cache" / "lodestar"
 
 
 def _agent_env(settings: Settings) -> dict[str, str]:

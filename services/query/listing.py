@@ -58,3 +58,29 @@ def console(
     lines = [{"timestamp": row["timestamp"], "stream": "stderr" if row["stderr"]
               else "stdout", "text": row["text"]} for row in reversed(rows)]
     return {"lines": lines}
+
+
+@router.get("/runs/{entity}/{project}/{run_id}/wals/{wal_id}", tags=["history"])
+def wal_facts(
+    request: Request, who: Caller, entity: str, project: str, run_id: str,
+    wal_id: str,
+) -> dict[str, Any]:
+    """What the store holds from one WAL: the highest event applied, and per
+    history key its steps and checksums (for ``lodestar sync --verify``)."""
+    require_entity(who, entity)
+    storage = request.app.state.storage
+    params = {"e": entity, "p": project, "r": run_id, "w": wal_id}
+    progress = storage.query(
+        "SELECT max(max_seq) AS seq FROM publisher_progress WHERE entity = "
+        "{e:String} AND project = {p:String} AND run_id = {r:String} "
+        "AND publisher_id = {w:String}", params,
+    )
+    keys = storage.query(
+        "SELECT key, count() AS rows, min(step) AS min_step, max(step) AS max_step, "
+        "sum(step) AS step_sum, sumIf(f64, kind = 1 AND isFinite(f64)) AS value_sum "
+        "FROM (SELECT key, step, kind, f64, publisher_id FROM history FINAL "
+        "WHERE entity = {e:String} AND project = {p:String} AND run_id = {r:String})"
+        " WHERE publisher_id = {w:String} GROUP BY key", params,
+    )
+    return {"max_seq": int(progress[0]["seq"] or 0) if progress else 0,
+            "keys": {row.pop("key"): row for row in keys}}

@@ -58,10 +58,12 @@ class States:
     root: Path
 
     def env(self, workdir: Path, **more: str) -> dict[str, str]:
+        # run folders go to runs/: a lodestar/ folder beside a script would
+        # shadow the package of an editable install
         env = {k: v for k, v in os.environ.items() if not k.startswith("LODESTAR_")}
         env.update(
             HOME=str(workdir), LODESTAR_BASE_URL=self.platform.base_url,
-            LODESTAR_API_KEY=self.platform.key, LODESTAR_DIR=str(workdir),
+            LODESTAR_API_KEY=self.platform.key, LODESTAR_DIR=str(workdir / "runs"),
             LODESTAR_HEARTBEAT_INTERVAL="0.2", LODESTAR_SILENT="true",
             LODESTAR_CONSOLE="off", LODESTAR_SYSTEM_METRICS="false",
             LODESTAR_DISABLE_CODE="true", **more,
@@ -120,10 +122,13 @@ def _healthy(url: str) -> bool:
 class Training:
     """One training process running `SCRIPT`, waiting for a stop file."""
 
-    def __init__(self, states: States, **env: str) -> None:
+    def __init__(self, states: States, workdir: Path | None = None,
+                 **env: str) -> None:
         self.run_id = uuid.uuid4().hex[:8]
-        self.dir = states.root / self.run_id
-        self.dir.mkdir()
+        self.dir = workdir or states.root / self.run_id
+        self.dir.mkdir(exist_ok=True)
+        for name in ("ready", "stop"):
+            (self.dir / name).unlink(missing_ok=True)
         script = self.dir / "train.py"
         script.write_text(SCRIPT)
         self.proc = subprocess.Popen(
@@ -136,7 +141,7 @@ class Training:
 
     @property
     def agent_pid(self) -> int:
-        status = self.dir / "lodestar" / "latest-run" / "agent.json"
+        status = self.dir / "runs" / "lodestar" / "latest-run" / "agent.json"
         return int(wait_for(lambda: status.exists() and json.loads(
             status.read_text()).get("pid"), 20, "the agent's pid"))
 
@@ -292,3 +297,89 @@ def test_rewinds_hide_later_rows_and_forks_share_history(states: States) -> None
         {"r": rid},
     )
     assert kept[0]["n"] == 14  # nothing rewound was deleted
+
+
+OFFLINE_SCRIPT = """
+import sys
+import lodestar
+run = lodestar.init(project=sys.argv[1], id=sys.argv[2], mode="offline")
+for i in range(100):
+    run.log({"loss": 1.0 / (i + 1), "step_int": i})
+run.finish()
+print(run.run_dir)
+"""
+
+
+def _lodestar(states: States, workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lodestar.cli", *args], env=states.env(workdir),
+        cwd=workdir, capture_output=True, text=True, timeout=120,
+    )
+
+
+def _offline_run(states: States, workdir: Path, run_id: str) -> Path:
+    (workdir / "offline.py").write_text(OFFLINE_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(workdir / "offline.py"), PROJECT, run_id],
+        env=states.env(workdir), cwd=workdir, capture_output=True, text=True,
+        timeout=120, check=True,
+    )
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+def test_sync_verify_reports_what_the_server_lacks_and_edits_survive_resync(
+    states: States,
+) -> None:
+    workdir = states.root / "verify"
+    workdir.mkdir()
+    synced_id, unsent_id = uuid.uuid4().hex[:8], uuid.uuid4().hex[:8]
+    synced_dir = _offline_run(states, workdir, synced_id)
+    unsent_dir = _offline_run(states, workdir, unsent_id)
+
+    assert _lodestar(states, workdir, "sync", str(synced_dir)).returncode == 0
+    states.wait_state(synced_id, "finished")
+    good = _lodestar(states, workdir, "sync", "--verify", str(synced_dir))
+    bad = _lodestar(states, workdir, "sync", "--verify", str(unsent_dir))
+
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "matches the server" in good.stdout
+    assert (synced_dir / ".synced").exists()
+    assert bad.returncode == 1
+    assert "the server applied 0" in bad.stdout
+    assert "'loss': the server has none of the WAL's 100 steps" in bad.stdout
+
+    api = states.platform.api()
+    run = api.run(f"{states.platform.user}/{PROJECT}/{synced_id}")
+    run.name = "edited"
+    run.update()
+    (synced_dir / ".synced").unlink()
+    assert _lodestar(states, workdir, "sync", str(synced_dir)).returncode == 0
+    assert api.run(f"{states.platform.user}/{PROJECT}/{synced_id}").name == "edited"
+    run.delete()
+    assert _lodestar(states, workdir, "sync", str(synced_dir)).returncode == 0
+    assert states.state(synced_id) is None
+
+
+def test_an_interrupted_online_run_is_sent_again_by_the_next_init(
+    states: States,
+) -> None:
+    training = Training(states, LODESTAR_FINISH_TIMEOUT="1")
+    states.wait_state(training.run_id, "running")
+    agent = training.agent_pid
+    os.kill(agent, signal.SIGSTOP)
+    (training.dir / "stop").write_text("ok")
+    training.proc.wait(60)
+    os.kill(agent, signal.SIGKILL)
+    os.kill(agent, signal.SIGCONT)
+    first_dir = (training.dir / "runs" / "lodestar" / "latest-run").resolve()
+    assert not (first_dir / ".synced").exists()
+
+    second = Training(states, workdir=training.dir)
+    assert second.stop() == 0
+
+    wait_for(lambda: (first_dir / ".synced").exists(), 60,
+             "the interrupted run to be sent again")
+    states.wait_state(training.run_id, "finished")
+    rows = states.platform.api().run(
+        f"{states.platform.user}/{PROJECT}/{training.run_id}").history(pandas=False)
+    assert [row["x"] for row in rows] == [0, 1, 2, 3, 4]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import shutil
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,7 +20,8 @@ from pathlib import Path
 import psutil
 
 from ..agent_status import read_status
-from ..errors import UsageError
+from ..errors import ApiError, UsageError
+from ..footprint import remove_run_dir
 from ..settings import Settings, load_settings
 from .cursor import find_wal
 from .discovery import ingest_resolver
@@ -64,12 +64,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--clean", action="store_true",
         help="remove the run directories the server holds completely",
     )
+    parser.add_argument(
+        "--verify", action="store_true",
+        help="send nothing; compare what the server holds with each WAL "
+        "(records, steps, checksums) and report every difference",
+    )
     parser.set_defaults(func=command)
     return parser
 
 
 def command(args: argparse.Namespace) -> int:
     """The ``sync`` subcommand; prints one line per run directory."""
+    if args.verify:
+        return verify_command(args.paths)
     try:
         results = sync(args.paths, clean=args.clean)
     except UsageError as exc:
@@ -169,11 +176,25 @@ def _busy_agent(run_dir: Path) -> int | None:
     return status.pid if "lodestar.agent" in command else None
 
 
+def verify_command(paths: list[str]) -> int:
+    """``sync --verify``: one line per run directory, one per difference."""
+    from ..api import Api
+    from ..verify import verify
+
+    try:
+        verdicts = verify(find_run_dirs(paths), Api())
+    except (UsageError, ApiError) as exc:
+        print(f"lodestar sync --verify: {exc}", file=sys.stderr)
+        return 2
+    for verdict in verdicts:
+        state = "matches" if verdict.ok else "differs from"
+        print(f"{verdict.run_dir} {state} the server")
+        for difference in verdict.differences:
+            print(f"  {difference}")
+    return 0 if all(verdict.ok for verdict in verdicts) else 1
+
+
 def _removed(result: SyncResult) -> SyncResult:
     run_dir = result.run_dir
-    latest = run_dir.parent / "latest-run"
-    if latest.is_symlink() and latest.resolve() == run_dir:
-        latest.unlink()
-    shutil.rmtree(run_dir)
-    logger.info("removed %s", run_dir)
+    remove_run_dir(run_dir)
     return SyncResult(run_dir, result.outcome, result.acked_seq, result.message, True)
