@@ -113,7 +113,8 @@ def _key_differences(
     key: str, mine: KeyFacts | None, theirs: dict[str, Any] | None
 ) -> list[str]:
     if mine is None:
-        return [f"{key!r}: the server has {theirs['rows']} steps the WAL lacks"]
+        rows = theirs["rows"] if theirs else 0
+        return [f"{key!r}: the server has {rows} steps the WAL lacks"]
     if theirs is None:
         return [f"{key!r}: the server has none of the WAL's {mine.rows} steps"]
     found = []

@@ -32,6 +32,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from lodestar._proto import events_pb2
 from redis import asyncio as aioredis
@@ -125,7 +126,7 @@ class Liveness:
         """Hand the lead over at once (another process takes the next tick)."""
         try:
             holder = await self._redis.get(LEADER)
-            if holder is not None and holder.decode() == self._id:
+            if _text(holder) == self._id:
                 await self._redis.delete(LEADER)
         except (RedisError, OSError) as exc:
             logger.debug("lead not released: %s", exc)
@@ -180,17 +181,17 @@ class Liveness:
             return
         self._clock = float(await self._redis.incrbyfloat(CLOCK, max(elapsed, 0.0)))
         limit = self._clock - self.timing.unreachable_after
-        for member, score in await self._redis.zrangebyscore(
+        silent: list[Any] = await self._redis.zrangebyscore(
             ALIVE, "-inf", limit, withscores=True
-        ):
-            await self._judge(RunIds.parse(member), self._clock - score)
+        )
+        for member, score in silent:
+            await self._judge(RunIds.parse(member), self._clock - float(score))
 
     async def _lead(self) -> bool:
         expiry = max(int(self.timing.tick * 3000), 1000)
         if await self._redis.set(LEADER, self._id, nx=True, px=expiry):
             return True
-        holder = await self._redis.get(LEADER)
-        if holder is not None and holder.decode() == self._id:
+        if _text(await self._redis.get(LEADER)) == self._id:
             await self._redis.pexpire(LEADER, expiry)
             return True
         return False
@@ -215,6 +216,10 @@ class Liveness:
         )
         await self._announce(run, record, lifecycle)
         logger.info("run %s: %s after %.1f s of silence", run.key, state, silence)
+
+
+def _text(value: Any) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class _Silence:

@@ -87,10 +87,10 @@ class HistoryReader:
         self, run: RunRef, keys: list[str], min_step: int, max_step: int, size: int
     ) -> dict[str, Any]:
         """One page of every row in step order, and where the next starts."""
-        rows, params = self._visible(run, keys=keys, lo=min_step, hi=max_step,
-                                     n=size + 1)
+        visible, params = self._visible(run, keys=keys, lo=min_step, hi=max_step,
+                                        n=size + 1)
         found = self._storage.query(
-            f"SELECT DISTINCT step FROM history WHERE {rows} AND {_KEYS} "
+            f"SELECT DISTINCT step FROM history WHERE {visible} AND {_KEYS} "
             "AND step >= {lo:Int64} AND step <= {hi:Int64} ORDER BY step "
             "LIMIT {n:UInt64}",
             params,
