@@ -85,10 +85,10 @@ def _cell(cell: Any, read: Reader) -> Any:
     return cell
 
 
-def _media(cls: type, value: dict[str, Any], data: bytes) -> Any:
+def _media(cls: Any, value: dict[str, Any], data: bytes) -> Any:
     from ..media.base import Media
 
-    obj = cls.__new__(cls)
+    obj = cls.__new__(cls)  # the bytes are encoded already: skip __init__
     Media.__init__(obj, value.get("caption"))
     meta = {k: v for k, v in value.items() if k not in _META_KEYS}
     obj._set_content(data, value.get("format", ""), **meta)
