@@ -131,9 +131,11 @@ class Evaluator:
 
     async def _run_start(self, batch: Batch, event: Event, now: float) -> list[Fired]:
         start = event.run_start
+        known = await self._run_of(batch)  # a resume may leave fields empty
         run = await self._runs.update(
-            await self._run_of(batch), name=start.name, group=start.group,
-            tags=list(start.tags), user=batch.user, ended=False,
+            known, name=start.name or known.name, group=start.group or known.group,
+            tags=list(start.tags) or list(known.tags),
+            user=batch.user or known.user, ended=False,
         )
         if self._live(event.timestamp, now):
             await self._state.progressed(self._stall_rules(run), run.key, now)
