@@ -258,10 +258,8 @@ class BlobClient:
         return data
 
     def _get_blocks(self, url: str) -> Iterator[bytes]:
-        conn, target = self._connection(url)
+        response = self._open_get(url)
         try:
-            conn.request("GET", target)
-            response = conn.getresponse()
             if response.status != 200:
                 body = response.read()
                 raise CommError(f"S3 answered {response.status}: {body[:200]!r}")
@@ -273,17 +271,42 @@ class BlobClient:
 
     # ---- HTTP --------------------------------------------------------------
 
+    def _open_get(self, url: str) -> http.client.HTTPResponse:
+        for fresh in (self._has_connection(url), True):
+            conn, target = self._connection(url)
+            try:
+                conn.request("GET", target)
+                return conn.getresponse()
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop_connection(url)
+                if fresh:
+                    raise CommError(f"transfer from S3 failed: {exc}") from exc
+        raise AssertionError("unreachable")
+
     def _request(
         self, method: str, url: str, body: Any, headers: dict[str, str]
     ) -> tuple[int, bytes]:
-        conn, target = self._connection(url)
-        try:
-            conn.request(method, target, body=body, headers=headers)
-            response = conn.getresponse()
-            return response.status, response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            self._drop_connection(url)
-            raise CommError(f"cannot reach {url.split('?')[0]}: {exc}") from exc
+        # A kept-alive connection the server closed while we were busy fails
+        # at once; every request here is idempotent, so it gets a fresh one.
+        for fresh in (self._has_connection(url), True):
+            conn, target = self._connection(url)
+            try:
+                conn.request(method, target, body=body, headers=headers)
+                response = conn.getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop_connection(url)
+                if fresh or (hasattr(body, "read") and not hasattr(body, "seek")):
+                    raise CommError(f"cannot reach {url.split('?')[0]}: {exc}") from exc
+                if hasattr(body, "seek"):
+                    body.seek(0)
+        raise AssertionError("unreachable")
+
+    def _has_connection(self, url: str) -> bool:
+        """False when a kept-alive connection to `url`'s host would be reused."""
+        parts = urllib.parse.urlsplit(url)
+        pool = self._local.__dict__.get("pool", {})
+        return (parts.scheme, parts.netloc) not in pool
 
     def _connection(self, url: str) -> tuple[http.client.HTTPConnection, str]:
         parts = urllib.parse.urlsplit(url)
@@ -313,8 +336,13 @@ class _SliceReader:
 
     def __init__(self, path: str, offset: int, length: int) -> None:
         self._handle = open(path, "rb")  # noqa: SIM115 - closed by __exit__
-        self._handle.seek(offset)
-        self._left = length
+        self._offset = offset
+        self._length = length
+        self.seek(0)
+
+    def seek(self, position: int) -> None:
+        self._handle.seek(self._offset + position)
+        self._left = self._length - position
 
     def read(self, size: int = -1) -> bytes:
         if self._left <= 0:
