@@ -15,14 +15,18 @@ raised again as the same `lodestar.errors` type.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..errors import ApiError, BadPath, CommError, LodestarError, UsageError
 from .operations import OPERATIONS, Platform
 
 DEFAULT_TIMEOUT_S = 3600.0
+_PATH_ARGUMENTS = ("root", "path")
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 _ERRORS: dict[str, type[LodestarError]] = {
     "UsageError": UsageError, "BadPath": UsageError, "CommError": CommError,
     "ChunkFailed": CommError, "AuthError": CommError,
@@ -55,11 +59,17 @@ def perform(
 def _through_helper(
     platform: Platform, op: str, timeout: float, kwargs: dict[str, Any]
 ) -> Any:
+    # paths are made absolute: the helper runs beside the installed package,
+    # away from a ./lodestar/ run folder that would shadow it
+    for name in _PATH_ARGUMENTS:
+        if isinstance(kwargs.get(name), str):
+            kwargs[name] = os.path.abspath(kwargs[name])
     request = json.dumps({"op": op, "kwargs": kwargs, "platform": platform.to_dict()})
     try:
         done = subprocess.run(
             [sys.executable, "-m", "lodestar.artifacts.courier"], input=request,
             capture_output=True, text=True, timeout=timeout, check=False,
+            cwd=_PACKAGE_PARENT,
         )
     except subprocess.TimeoutExpired as exc:
         raise CommError(f"{op} did not finish within {timeout:.0f} s") from exc
