@@ -28,7 +28,10 @@ $(STAMP): pyproject.toml sdk/pyproject.toml
 		"create a virtualenv; on Debian/Ubuntu: apt-get install python3-venv"; \
 		exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e sdk -e ".[test]"
+	# compat mode puts sdk/ itself on sys.path, as a plain install would, so a
+	# ./lodestar/ run folder beside a script cannot shadow the package
+	$(BIN)/python -m pip install -q -e sdk --config-settings editable_mode=compat
+	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $(STAMP)
 
 proto: install
