@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
@@ -38,6 +39,7 @@ from .run_dir import LATEST, runs_root
 logger = logging.getLogger(__name__)
 
 SYNCED_MARKER = ".synced"
+METADATA = "files/lodestar-metadata.json"
 MAX_RESYNCS_PER_INIT = 4
 _AGE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 3600.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0,
@@ -69,6 +71,20 @@ class LocalRun:
 
     def size(self) -> int:
         return _tree_size(self.path)
+
+    def training_alive(self) -> bool:
+        """Whether the process that wrote the run still runs (its own
+        supervisor then restarts a dead agent; nobody else may send)."""
+        try:
+            meta = json.loads((self.path / METADATA).read_text())
+            pid = int(meta["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        try:
+            created = psutil.Process(pid).create_time()
+        except psutil.Error:
+            return False
+        return created <= self.path.stat().st_ctime + 1.0
 
     def agent_alive(self) -> bool:
         pid = read_status(self.path).pid
@@ -109,6 +125,8 @@ def interrupted(root: Path, current: Path | None = None) -> list[LocalRun]:
             continue
         status = read_status(run.path)
         if status.error or status.done or run.agent_alive():
+            continue
+        if run.training_alive():
             continue
         pending.append(run)
     return pending

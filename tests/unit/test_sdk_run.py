@@ -22,7 +22,8 @@ def test_public_names_match_all():
                "steps", "supervisor", "startup", "hooks", "run_dir", "metadata",
                "api", "agent", "cli", "files", "recording", "console",
                "system_metrics", "code_capture", "media", "jupyter",
-               "artifacts", "file_watch", "run_files", "importers"}
+               "artifacts", "file_watch", "run_files", "importers",
+               "footprint", "rewind", "verify"}
     assert sorted(lodestar.__all__) == lodestar.__all__
     assert set(lodestar.__all__) == exported - modules
     for name in lodestar.__all__:
