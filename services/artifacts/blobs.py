@@ -42,7 +42,8 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_CHUNK = 64 * 1024 * 1024
 URL_TTL = timedelta(hours=2)
 READ_BLOCK = 1024 * 1024
-VERIFY_THREADS = 4
+VERIFY_THREADS = 8
+SMALL_OBJECT = 1024 * 1024
 S3_TIMEOUT_S = 30.0
 _KNOWN_LIMIT = 2_000_000
 
@@ -163,13 +164,13 @@ class BlobStore:
         return failed
 
     def _commit_one(self, entity: str, sha: str) -> str:
-        if self.has(entity, sha):
+        if (entity, sha) in self._known:
             return ""
         key = staging_key(entity, sha)
         try:
-            actual, size = self._hash_object(key)
+            actual, size, small = self._hash_object(key)
         except BlobMissing:
-            return "not uploaded"
+            return "" if self.has(entity, sha) else "not uploaded"
         if actual != sha:
             logger.warning("staged chunk %s of %s hashes to %s; dropped",
                            sha, entity, actual)
@@ -178,17 +179,26 @@ class BlobStore:
         if size > MAX_CHUNK:
             self._delete([key])
             return f"chunk of {size} bytes is over the {MAX_CHUNK} byte limit"
-        self._copy(key, chunk_key(entity, sha))
+        if small is not None:  # already in memory: one PUT beats a copy
+            self._put(chunk_key(entity, sha), small)
+        else:
+            self._copy(key, chunk_key(entity, sha))
         self._remember(entity, sha)
         return ""
 
-    def _hash_object(self, key: str) -> tuple[str, int]:
+    def _hash_object(self, key: str) -> tuple[str, int, bytes | None]:
+        """SHA-256 and size of an object; its bytes too when it is small."""
         digest = hashlib.sha256()
         size = 0
+        kept: list[bytes] | None = []
         for block in self._stream(key):
             digest.update(block)
             size += len(block)
-        return digest.hexdigest(), size
+            if kept is not None:
+                kept.append(block)
+                if size > SMALL_OBJECT:
+                    kept = None
+        return digest.hexdigest(), size, None if kept is None else b"".join(kept)
 
     def _copy(self, source: str, target: str) -> None:
         try:
@@ -216,16 +226,11 @@ class BlobStore:
         for sha in shas:
             yield from self._stream(chunk_key(entity, sha))
 
-    def put_chunk(self, entity: str, sha: str, data: bytes) -> None:
-        """Store a small chunk that the service made itself (checked here)."""
-        if hashlib.sha256(data).hexdigest() != sha:
-            raise BadRequest(f"content does not hash to {sha}")
+    def _put(self, key: str, data: bytes) -> None:
         try:
-            self.client.put_object(self.bucket, chunk_key(entity, sha),
-                                   io.BytesIO(data), len(data))
+            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data))
         except (MinioException, urllib3.exceptions.HTTPError) as exc:
-            raise StoreUnavailable(f"S3 put failed: {exc}") from exc
-        self._remember(entity, sha)
+            raise StoreUnavailable(f"S3 put of {key} failed: {exc}") from exc
 
     def _stream(self, key: str) -> Iterator[bytes]:
         try:

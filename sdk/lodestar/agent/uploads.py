@@ -153,11 +153,16 @@ class Uploader:
         run: RunIdentity,
     ) -> dict[str, Any]:
         entries = [Entry.from_dict(e) for e in pending["entries"]]
+        files = []
         for entry, raw in zip(entries, pending["entries"], strict=True):
             if not entry.ref:
                 source = self.run_dir / raw["local"]
-                manifest = self._store_entry(run.entity, source, entry)
+                manifest = self._describe(source)
+                if manifest.sha256 != entry.sha256:
+                    raise CommError(f"staged content of {entry.path!r} changed")
                 entry.chunks = manifest.chunks
+                files.append((str(source), manifest))
+        self._blobs().upload_files(run.entity, files)  # one batched transfer
         stored = self._blobs().upload_bytes(run.entity, dump_manifest(entries))
         body = {
             "digest": event.digest, "type": event.type, "manifest": stored.to_dict(),
@@ -167,12 +172,6 @@ class Uploader:
         }
         path = f"/api/v1/artifacts/{_q(run.entity)}/{_q(run.project)}/{_q(event.name)}"
         return self._blobs().call("POST", path + "/versions", body)
-
-    def _store_entry(self, entity: str, source: Path, entry: Entry) -> FileManifest:
-        manifest = self._store(entity, source)
-        if manifest.sha256 != entry.sha256:
-            raise CommError(f"staged content of {entry.path!r} changed on disk")
-        return manifest
 
     def _report(self, client_id: str, outcome: dict[str, Any]) -> None:
         folder = self.run_dir / LOGGED_DIR

@@ -36,7 +36,8 @@ from .manifest import CHUNK_SIZE, READ_BLOCK, FileManifest, describe_bytes
 logger = logging.getLogger(__name__)
 
 PREPARE_BATCH = 1000
-COMMIT_BATCH = 64
+COMMIT_CHUNKS = 500
+COMMIT_BYTES = 256 * 1024 * 1024
 ATTEMPTS = 5
 BACKOFF_S = 0.2
 WORKERS = 8
@@ -157,8 +158,7 @@ class BlobClient:
     ) -> dict[str, str]:
         failed: dict[str, str] = {}
         with ThreadPoolExecutor(self._workers) as pool:
-            for start in range(0, len(missing), COMMIT_BATCH):
-                group = missing[start:start + COMMIT_BATCH]
+            for group in _commit_groups(missing, sources):
                 todo = [m for m in group if force_put or not m["staged"]]
                 list(pool.map(lambda m: self._put(m["url"], sources[m["sha256"]]),
                               todo))
@@ -374,6 +374,23 @@ def _open_source(source: Source) -> Any:
     if source.data is not None:
         return _BytesSlice(source.data[source.offset:source.offset + source.length])
     return _SliceReader(source.path, source.offset, source.length)
+
+
+def _commit_groups(
+    missing: list[dict[str, Any]], sources: dict[str, Source]
+) -> Iterator[list[dict[str, Any]]]:
+    """Missing chunks in groups the service checks in one commit call."""
+    group: list[dict[str, Any]] = []
+    size = 0
+    for item in missing:
+        length = sources[item["sha256"]].length
+        if group and (len(group) >= COMMIT_CHUNKS or size + length > COMMIT_BYTES):
+            yield group
+            group, size = [], 0
+        group.append(item)
+        size += length
+    if group:
+        yield group
 
 
 def _chunk_offsets(manifest: FileManifest) -> list[tuple[int, int]]:
