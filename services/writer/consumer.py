@@ -122,6 +122,8 @@ class Writer:
             messages = await sub.fetch(self._fetch_batch, timeout=1.0)
         except nats.errors.TimeoutError:
             return
+        if not messages:  # a fetch cut short by a closing connection
+            return
         outcome = await self._apply_until_stored(messages, stop)
         if outcome is None:
             return
