@@ -1,11 +1,11 @@
 """The alerts service's durable JetStream consumer on ``events.>``.
 
 It fetches whole batches of messages, evaluates them in stream order and
-acknowledges each message once its alerts are recorded. When Redis or the
-ledger fails, the same message is retried (with in-progress acks) rather
-than skipped, so no alert is lost; a message that cannot be decoded is
-logged and acknowledged. Its own ``events.alerts.*`` messages are skipped by
-subject, without decoding.
+acknowledges each message once its alerts are recorded. When Redis or NATS
+fails, the same message is retried (with in-progress acks) rather than
+skipped, so no alert is lost; a message that cannot be decoded or evaluated
+is logged and acknowledged, so it cannot stall the stream. Its own
+``events.alerts.*`` messages are skipped by subject, without decoding.
 
 The consumer is created the first time with ``DeliverPolicy.NEW``: the
 service watches what happens from its first start on, not the stream's
@@ -27,6 +27,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
+from redis.exceptions import RedisError
 
 from ..common import bus
 from .evaluate import Evaluator
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 OWN_SUBJECTS = "events.alerts."
 ACK_WAIT_S = 60.0
 _RETRY_MAX_S = 10.0
+_FETCH_RETRY_S = 1.0
+_OUTAGES = (OSError, asyncio.TimeoutError, nats.errors.Error, RedisError)
 
 
 class AlertConsumer:
@@ -63,7 +66,11 @@ class AlertConsumer:
         while not stop.is_set():
             try:
                 messages = await sub.fetch(self._settings.fetch_batch, timeout=1.0)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                continue  # nats-py raises either, depending on when it gave up
+            except nats.errors.Error as exc:  # a JetStream status; ask again
+                logger.warning("alerts: fetch failed (%r); asking again", exc)
+                await asyncio.sleep(_FETCH_RETRY_S)
                 continue
             for message in messages:
                 await self._until_handled(message, stop)
@@ -101,14 +108,18 @@ class AlertConsumer:
                 await message.ack()
                 self.messages += 1
                 return
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # Redis or NATS failed; the message is kept
+            except _OUTAGES:  # a store failed; the message is kept and retried
                 logger.exception("alerts: message %d failed; retrying in %.1f s",
                                  message.metadata.sequence.stream, delay)
                 await _keep_alive(message)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_MAX_S)
+            except (ValueError, LookupError, TypeError, ArithmeticError):
+                # a batch this code cannot judge must not stall the stream
+                logger.exception("alerts: message %d cannot be evaluated; skipped",
+                                 message.metadata.sequence.stream)
+                await message.ack()
+                return
 
     async def _handle(self, message: Msg) -> None:
         if message.subject.startswith(OWN_SUBJECTS):

@@ -35,6 +35,7 @@ from .store import ConfigStore
 logger = logging.getLogger(__name__)
 
 LOAD_TIMEOUT_S = 30.0
+RESTART_S = 2.0
 
 
 class AlertsService:
@@ -73,7 +74,7 @@ class AlertsService:
         self._build(js, await bus.bucket(js, self.settings.ledger_bucket))
         assert self.dispatcher is not None and self.consumer is not None
         await self.dispatcher.resume()
-        self._spawn(self.consumer.run(self._stop), "consumer")
+        self._spawn(self._consume(), "consumer")
         self._spawn(self._check_stalls(), "stalls")
         await asyncio.wait_for(self.consumer.ready.wait(), LOAD_TIMEOUT_S)
 
@@ -113,6 +114,20 @@ class AlertsService:
             await self._redis.aclose()
         if self.nc is not None:
             await self.nc.close()
+
+    async def _consume(self) -> None:
+        """Run the consumer; a crash is logged and the consumer started again."""
+        assert self.consumer is not None
+        while not self._stop.is_set():
+            try:
+                await self.consumer.run(self._stop)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the service stays up and subscribes again
+                self.consumer.ready.clear()
+                logger.exception("alerts consumer stopped; restarting in %.0f s",
+                                 RESTART_S)
+                await asyncio.sleep(RESTART_S)
 
     async def _check_stalls(self) -> None:
         assert self.evaluator is not None and self.pager is not None
