@@ -21,6 +21,10 @@ URL := http://127.0.0.1:$(PORT)
 
 install: $(STAMP)
 
+# The SDK is installed in compat mode, which puts sdk/ itself on sys.path as a
+# plain install would, so a ./lodestar/ run folder beside a script cannot
+# shadow the package.
+
 $(STAMP): pyproject.toml sdk/pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Lodestar needs Python 3.10 or newer on PATH" \
 		"(or PYTHON=/path/to/python3)"; exit 1; }
@@ -28,8 +32,6 @@ $(STAMP): pyproject.toml sdk/pyproject.toml
 		"create a virtualenv; on Debian/Ubuntu: apt-get install python3-venv"; \
 		exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
-	# compat mode puts sdk/ itself on sys.path, as a plain install would, so a
-	# ./lodestar/ run folder beside a script cannot shadow the package
 	$(BIN)/python -m pip install -q -e sdk --config-settings editable_mode=compat
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $(STAMP)
