@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
+import sys
 
 import uvicorn
 
-from ..common.config import load_config
+from ..common.entry import service_config
 from ..writer.storage import make_storage
 from .app import create_app
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lodestar_server.query")
-    parser.add_argument("--config", required=True, help="path of platform.json")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    config = load_config(args.config)
+def main(argv: list[str] | None = None) -> int:
+    config = service_config("query", argv)
+    if config is None:
+        return 2
     storage_url = config.storage_url or f"chdb://{config.data_dir}/chdb"
     storage = make_storage(storage_url)
     try:
@@ -32,7 +27,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     finally:
         storage.close()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

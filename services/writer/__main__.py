@@ -6,12 +6,13 @@ chDB lets only one process open its data directory.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import signal
+import sys
 
-from ..common.config import PlatformConfig, load_config
+from ..common.config import PlatformConfig
+from ..common.entry import service_config
 from .consumer import Writer
 from .migrations import migrate
 from .storage import make_storage
@@ -19,15 +20,12 @@ from .storage import make_storage
 logger = logging.getLogger(__name__)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lodestar_server.writer")
-    parser.add_argument("--config", required=True, help="path of platform.json")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    config = load_config(args.config)
+def main(argv: list[str] | None = None) -> int:
+    config = service_config("writer", argv)
+    if config is None:
+        return 2
     asyncio.run(_serve(config))
+    return 0
 
 
 async def _serve(config: PlatformConfig) -> None:
@@ -44,4 +42,4 @@ async def _serve(config: PlatformConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
