@@ -120,8 +120,8 @@ class Writer:
     async def _step(self, js: JetStreamContext, sub: Any, stop: asyncio.Event) -> None:
         try:
             messages = await sub.fetch(self._fetch_batch, timeout=1.0)
-        except nats.errors.TimeoutError:
-            return
+        except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            return  # nats-py raises either when nothing arrived in time
         if not messages:  # a fetch cut short by a closing connection
             return
         outcome = await self._apply_until_stored(messages, stop)
