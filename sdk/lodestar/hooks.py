@@ -37,6 +37,8 @@ class ProcessHooks:
         self._installed = False
         self._previous_handlers: dict[int, Any] = {}
         self._previous_excepthook = sys.excepthook
+        self._previous_exit = sys.exit
+        self._exit_code: int | None = None
 
     def install(self) -> None:
         """Install what is not installed yet (signals need the main thread)."""
@@ -45,6 +47,8 @@ class ProcessHooks:
             atexit.register(self._at_exit)
             self._previous_excepthook = sys.excepthook
             sys.excepthook = self._excepthook
+            self._previous_exit = sys.exit
+            sys.exit = self._exit
             os.register_at_fork(after_in_child=self._forked)
         if threading.current_thread() is threading.main_thread():
             for signum in HANDLED_SIGNALS:
@@ -60,10 +64,16 @@ class ProcessHooks:
             return
         self._previous_handlers[signum] = previous
 
+    def _exit(self, status: object = None) -> None:
+        # atexit cannot see the exit status, so sys.exit() notes it on its way:
+        # a script that ends with sys.exit(1) has failed
+        self._exit_code = _exit_code(status)
+        self._previous_exit(status)
+
     def _at_exit(self) -> None:
         run = self._current()
         if run is not None:
-            run.finish()
+            run.finish(exit_code=self._exit_code)
 
     def _excepthook(self, exc_type, exc, tb) -> None:
         try:
@@ -88,3 +98,12 @@ class ProcessHooks:
             run._finish_killed(name, 128 + signum)
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
+
+
+def _exit_code(status: object) -> int:
+    """The process exit status that ``sys.exit(status)`` gives."""
+    if status is None:
+        return 0
+    if isinstance(status, int):
+        return status
+    return 1  # a message is printed and the status is 1

@@ -93,6 +93,21 @@ def test_atexit_finishes_a_forgotten_run(workdir):
     assert finish.state == events_pb2.FINISHED
 
 
+@pytest.mark.parametrize(("call", "code", "state"), [
+    ("sys.exit(3)", 3, events_pb2.FAILED),
+    ("sys.exit('bad config')", 1, events_pb2.FAILED),
+    ("sys.exit(0)", 0, events_pb2.FINISHED),
+])
+def test_sys_exit_status_decides_a_forgotten_runs_state(workdir, call, code, state):
+    done = run_script(workdir, f"""
+        run.log({{"a": 1}})
+        {call}
+    """)
+    assert done.returncode == code, done.stderr
+    _, [finish] = read_run(workdir)
+    assert (finish.state, finish.exit_code) == (state, code)
+
+
 def test_sigterm_with_default_action_records_kill_and_dies_by_signal(workdir):
     done = run_script(workdir, """
         run.log({"a": 1})
