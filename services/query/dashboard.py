@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from ..common import bus
 from ..common.accounts import Principal
 from ..writer.storage import Storage
-from . import dashboard_proxy
+from . import dashboard_media, dashboard_proxy
 from . import dashboard_session as session
 from . import dashboard_table as table
 from .auth import principal, require_entity
@@ -335,6 +335,7 @@ def live(
 
 
 router.include_router(dashboard_proxy.router)
+router.include_router(dashboard_media.router)
 
 
 def add_page_routes(app: FastAPI) -> None:

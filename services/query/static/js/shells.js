@@ -6,6 +6,7 @@
 
 import { api, projectPath, query, runPath } from "./api.js";
 import { el, empty, failure, formatTime, loading, show } from "./dom.js";
+import { histogramHeatmap, mediaValue } from "./media.js";
 import { projectTabs } from "./tabs.js";
 
 const SVC = "/dashboard/svc/";
@@ -67,7 +68,12 @@ export async function mediaPanel(entity, project, runId) {
     const found = await api.get(base + "/history" + query({ key, samples: 200 }));
     const steps = found.rows.filter((r) => r[key] && typeof r[key] === "object" &&
       r[key]._type);
-    if (steps.length) { panels.push(mediaCard(key, steps, entity, project, runId)); }
+    if (!steps.length) { continue; }
+    const run = { entity, project, id: runId };
+    panels.push(steps.every((r) => r[key]._type === "histogram")
+      ? el("section", { class: "media-card", "data-key": key }, el("h3", {}, key),
+        histogramHeatmap(key, steps))
+      : mediaCard(key, steps, run));
   }
   const tables = await tryGet(base + "/tables");
   if (tables.found && tables.found.tables && tables.found.tables.length) {
@@ -79,7 +85,7 @@ export async function mediaPanel(entity, project, runId) {
       + "tables logged with lodestar.log() show here.");
 }
 
-function mediaCard(key, rows, entity, project, runId) {
+function mediaCard(key, rows, run) {
   const body = el("div", { class: "media-body" });
   const label = el("output", {});
   const slider = el("input", { type: "range", min: "0", max: String(rows.length - 1),
@@ -87,20 +93,12 @@ function mediaCard(key, rows, entity, project, runId) {
   const draw = () => {
     const row = rows[Number(slider.value)];
     label.textContent = "step " + row._step;
-    body.replaceChildren(mediaValue(row[key], entity, project, runId));
+    body.replaceChildren(mediaValue(row[key], run));
   };
   slider.addEventListener("input", draw);
   draw();
   return el("section", { class: "media-card", "data-key": key }, el("h3", {}, key),
     el("div", { class: "toolbar" }, slider, label), body);
-}
-
-function mediaValue(value, entity, project, runId) {
-  const facts = Object.entries(value).filter(([k]) => !["_type"].includes(k));
-  return el("div", {}, el("span", { class: "tag" }, value._type),
-    value.caption ? el("p", {}, value.caption) : null,
-    el("dl", { class: "facts" }, facts.flatMap(([k, v]) => [el("dt", {}, k),
-      el("dd", {}, show(v))])));
 }
 
 // ---- project artifacts --------------------------------------------------------------
