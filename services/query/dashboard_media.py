@@ -4,10 +4,11 @@ Media values in a run's history name a run file (``media/images/...png``).
 An ``<img>``, ``<audio>`` or ``<video>`` element can only send the sign-in
 cookie, and the blob store's signed URLs are on another origin, so the page
 reads the bytes through this same-origin route. It looks the path up in
-``run_files`` (the latest undeleted content of the name), then streams that
-content's chunks from the run's entity in the blob store, in blocks, with
-the content type guessed from the name. Content is addressed by its hash, so
-answers may be cached for a long time under the same ``sha`` query value.
+``run_files`` (the latest undeleted content of the name), asks the artifacts
+service, which owns the blobs, to sign reads of its chunks, and streams them
+in blocks, with the content type guessed from the name. Content is
+addressed by its hash, so answers may be cached for a long time under the
+same ``sha`` query value.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import json
 import mimetypes
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -23,13 +26,13 @@ from fastapi.responses import StreamingResponse
 from lodestar.errors import BadPath
 from lodestar.files import normalize_name
 
-from ..artifacts.blobs import BlobStore
-from ..artifacts.errors import BlobMissing, StoreUnavailable
 from ..common.accounts import Principal
-from .auth import principal, require_entity
+from .auth import COOKIE, principal, require_entity
+from .dashboard_proxy import TIMEOUT_S, service_url
 
 router = APIRouter()
 Caller = Annotated[Principal, Depends(principal)]
+BLOCK = 1024 * 1024
 
 _LATEST = """
 SELECT sha256, size, manifest FROM run_files FINAL
@@ -37,15 +40,6 @@ WHERE entity = {e:String} AND project = {p:String} AND run_id = {r:String}
   AND path = {path:String} AND deleted = 0
 LIMIT 1
 """
-
-
-def blob_store(request: Request) -> BlobStore:
-    """The query process's reader of the blob store, made on first use."""
-    store = getattr(request.app.state, "dashboard_blobs", None)
-    if store is None:
-        store = BlobStore(request.app.state.config)
-        request.app.state.dashboard_blobs = store
-    return store
 
 
 @router.get("/file/{entity}/{project}/{run_id}")
@@ -64,7 +58,9 @@ async def run_file(
         raise HTTPException(404, f"run {entity}/{project}/{run_id} has no file "
                                  f"{name!r}")
     row = found[0]
-    blocks = blob_store(request).read_chunks(entity, _chunks(row))
+    shas = _chunks(row)
+    urls = await asyncio.to_thread(_signed_urls, request, entity, shas, name)
+    blocks = _read(urls[sha] for sha in shas)
     first = await asyncio.to_thread(_first_block, blocks, name)
     kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
     headers = {"Content-Length": str(int(row["size"])),
@@ -72,6 +68,43 @@ async def run_file(
                "X-Content-Type-Options": "nosniff"}
     return StreamingResponse(_chain(first, blocks), media_type=kind,
                              headers=headers)
+
+
+def _signed_urls(
+    request: Request, entity: str, shas: list[str], name: str
+) -> dict[str, str]:
+    """Ask the artifacts service, which owns the blobs, to sign the reads."""
+    auth = request.headers.get("authorization") or (
+        "Bearer " + request.cookies.get(COOKIE, "")
+    )
+    url = (f"{service_url(request.app.state.config, 'artifacts')}"
+           f"/api/v1/blobs/{entity}/urls")
+    ask = urllib.request.Request(
+        url, data=json.dumps({"chunks": list(dict.fromkeys(shas))}).encode(),
+        headers={"Authorization": auth, "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(ask, timeout=TIMEOUT_S) as answer:
+            return json.loads(answer.read())["urls"]
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            raise HTTPException(404, f"the content of {name!r} is not in the "
+                                "blob store (collected or never uploaded)") from exc
+        raise HTTPException(
+            502, f"the artifacts service answered {exc.code}"
+        ) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise HTTPException(
+            502, f"the artifacts service did not answer: {exc}"
+        ) from exc
+
+
+def _read(urls: Iterator[str]) -> Iterator[bytes]:
+    for url in urls:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as answer:
+            while block := answer.read(BLOCK):
+                yield block
 
 
 def _normal(path: str) -> str:
@@ -90,14 +123,12 @@ def _chunks(row: dict[str, Any]) -> list[str]:
 
 
 def _first_block(blocks: Iterator[bytes], name: str) -> bytes:
-    """The first block, so a missing chunk is a 404 before the answer starts."""
+    """The first block, so a failing read is an error before the answer starts."""
     try:
         return next(blocks, b"")
-    except BlobMissing as exc:
-        raise HTTPException(404, f"the content of {name!r} is not in the blob "
-                                 "store (collected or never uploaded)") from exc
-    except StoreUnavailable as exc:
-        raise HTTPException(502, f"the blob store did not answer: {exc}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise HTTPException(502, f"the blob store did not answer for {name!r}: "
+                                 f"{exc}") from exc
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
