@@ -64,6 +64,10 @@ def _add_login(commands: argparse._SubParsersAction) -> None:
         "--host", default=None,
         help=f"the platform's URL (default: LODESTAR_BASE_URL or {DEFAULT_BASE_URL})",
     )
+    login.add_argument(
+        "--no-verify", action="store_true",
+        help="store the key even when the platform cannot be reached to check it",
+    )
     login.set_defaults(func=_login)
 
 
@@ -96,7 +100,7 @@ def _server(argv: list[str]) -> int:
 def _login(args: argparse.Namespace) -> int:
     host = args.host or os.environ.get("LODESTAR_BASE_URL") or DEFAULT_BASE_URL
     key = args.key or _ask_key(host)
-    user = _check_key(host, key)
+    user = _check_key(host, key, args.no_verify)
     path = store_netrc_key(host, key)
     who = f" as {user}" if user else ""
     print(f"logged in to {host}{who}; the key is stored in {path}")
@@ -112,11 +116,12 @@ def _ask_key(host: str) -> str:
     return key
 
 
-def _check_key(host: str, key: str) -> str | None:
-    """The key's user as the platform knows it; None when unreachable.
+def _check_key(host: str, key: str, no_verify: bool) -> str | None:
+    """The key's user as the platform knows it; None when unchecked.
 
     Raises:
-        UsageError: The platform refused the key.
+        UsageError: The platform refused the key, or could not be reached
+            to check it and `no_verify` is off.
     """
     request = urllib.request.Request(
         host.rstrip("/") + "/api/v1/viewer",
@@ -129,9 +134,13 @@ def _check_key(host: str, key: str) -> str | None:
         if exc.code in (401, 403):
             raise UsageError(f"{host} refused this API key (HTTP {exc.code})") from exc
         return None
-    except (urllib.error.URLError, OSError, ValueError):
-        print(f"could not reach {host} to check the key; storing it anyway",
-              file=sys.stderr)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        if not no_verify:
+            raise UsageError(
+                f"could not reach {host} to check the key ({exc}); nothing was "
+                "stored. Start the platform, fix --host, or pass --no-verify"
+            ) from exc
+        print(f"could not reach {host}; storing the key unchecked", file=sys.stderr)
         return None
     return viewer.get("user") if isinstance(viewer, dict) else None
 

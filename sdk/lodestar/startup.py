@@ -167,6 +167,8 @@ def _check_name(kind: str, value: str) -> str:
         raise UsageError(
             f"{kind} {value!r} must not hold '/', '\\' or control characters"
         )
+    if value in (".", ".."):
+        raise UsageError(f"{kind} {value!r} is a path step, not a name; pick another")
     return value
 
 

@@ -65,4 +65,6 @@ def check_free_name(kind: str, value: str) -> str:
         raise InvalidName(kind, value, f"use 1-{MAX_NAME} characters")
     if any(ord(c) < 32 or c in "/\\" for c in value):
         raise InvalidName(kind, value, "no '/', '\\' or control characters")
+    if value in (".", ".."):
+        raise InvalidName(kind, value, "'.' and '..' are path steps, not names")
     return value

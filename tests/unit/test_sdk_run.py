@@ -218,3 +218,9 @@ def test_bad_project_name_is_a_usage_error(workdir):
     with pytest.raises(UsageError, match="must not hold '/'"):
         offline(workdir, project="a/b")
     assert not os.path.exists(workdir / "lodestar" / "latest-run")
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+def test_path_steps_are_not_project_names(workdir, name):
+    with pytest.raises(UsageError, match="is a path step, not a name"):
+        offline(workdir, project=name)
