@@ -44,6 +44,10 @@ _RESUME_MODES = {
     "never": events_pb2.RESUME_NEVER,
 }
 _RESUME_WAIT_POLL = 0.05
+# A new run waits this long for the platform's first answer, so a refused
+# key or entity is an error from init() rather than a line in agent.log; a
+# platform that does not answer in time only delays the upload.
+NEW_RUN_WAIT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -239,8 +243,7 @@ def _start(
     if online:
         writer.supervisor = AgentSupervisor(paths, env, writer.warn)
         writer.supervisor.start()
-    waits = online and plan.mode != events_pb2.RESUME_NEVER
-    writer.mute("agent-error", waits)  # a refusal then surfaces as RunError
+    writer.mute("agent-error", online)  # a refusal then surfaces as RunError
     writer.start()
     log_handler = _attach_log_file(paths)
     try:
@@ -313,7 +316,7 @@ def _settle_resume(
 ) -> tuple[RunInfo, int]:
     assert info.paths is not None
     if plan.mode == events_pb2.RESUME_NEVER:
-        return info, plan.start_step or 0
+        return _settle_new(info, plan)
     if info.mode == "offline":
         if plan.start_step is not None:
             return info, plan.start_step
@@ -327,9 +330,22 @@ def _settle_resume(
     return _apply_opened(info, status.opened, config, summary)
 
 
-def _wait_for_answer(info: RunInfo) -> AgentStatus:
+def _settle_new(info: RunInfo, plan: ResumePlan) -> tuple[RunInfo, int]:
+    if info.mode != "online":
+        return info, plan.start_step or 0
+    status = _wait_for_answer(info, min(NEW_RUN_WAIT_S, info.settings.init_timeout))
+    if status.error:
+        raise RunError(status.error.get("code", ""), status.error.get("message", ""))
+    if status.opened is not None:
+        entity = status.opened.get("entity") or info.entity
+        info = _replace(info, entity=entity, url=status.opened.get("run_url", ""))
+    return info, plan.start_step or 0
+
+
+def _wait_for_answer(info: RunInfo, timeout: float | None = None) -> AgentStatus:
     assert info.paths is not None
-    deadline = time.monotonic() + info.settings.init_timeout
+    wait = info.settings.init_timeout if timeout is None else timeout
+    deadline = time.monotonic() + wait
     while True:
         status = read_status(info.paths.path)
         if status.opened is not None or status.error or time.monotonic() >= deadline:

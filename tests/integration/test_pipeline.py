@@ -322,3 +322,17 @@ def test_bad_values_warn_and_the_rest_is_stored(local_platform, tmp_path):
     _wait_steps(local_platform, path, "ok", 2)
     rows = list(api.run(path).scan_history(keys=["ok"]))
     assert [r["ok"] for r in rows] == [1.5, 2.5]
+
+
+FOREIGN_BODY = """
+import lodestar
+try:
+    lodestar.init(project="p", entity="nobody-owns-this")
+except lodestar.errors.RunError as exc:
+    print("refused", exc.code)
+"""
+
+
+def test_init_for_an_entity_the_user_cannot_use_is_an_error(local_platform, tmp_path):
+    out = _run_script(local_platform, tmp_path, FOREIGN_BODY)
+    assert out.strip().splitlines()[-1] == "refused permission_denied"
