@@ -15,6 +15,7 @@ CODES = (
     "permission_denied",
     "run_exists",
     "run_not_found",
+    "run_active",
     "invalid",
 )
 

@@ -48,6 +48,15 @@ class Heartbeats:
             return
         self._metrics.add("heartbeats_total")
 
+    async def age(self, run_key: str) -> float | None:
+        """Seconds since the run's last heartbeat; None when unknown."""
+        try:
+            raw = await self._redis.get(heartbeat_key(run_key))
+        except (RedisError, OSError) as exc:
+            self._log_failure(exc)
+            return None
+        return None if raw is None else max(0.0, time.time() - float(raw))
+
     async def ping(self) -> bool:
         try:
             return bool(await self._redis.ping())

@@ -30,6 +30,9 @@ from .session import IngestContext
 
 logger = logging.getLogger(__name__)
 
+# a run whose last heartbeat is younger than this many intervals is alive
+SILENT_AFTER_BEATS = 2.5
+
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 ACCOUNTS_READY_S = 10.0
 SERVICE_NAME = "lodestar.v1.Ingest"
@@ -98,6 +101,7 @@ class IngestServer:
         return IngestContext(
             registry, publisher, self._heartbeats, self.metrics,
             self.config.public_url, self._liveness,
+            busy_window_s=SILENT_AFTER_BEATS * self.config.heartbeat_interval_s,
         )
 
     async def _start_liveness(self, ctx: IngestContext) -> None:

@@ -27,6 +27,7 @@ _STATUS = {
     "permission_denied": grpc.StatusCode.PERMISSION_DENIED,
     "run_exists": grpc.StatusCode.ALREADY_EXISTS,
     "run_not_found": grpc.StatusCode.NOT_FOUND,
+    "run_active": grpc.StatusCode.FAILED_PRECONDITION,
     "invalid": grpc.StatusCode.INVALID_ARGUMENT,
 }
 

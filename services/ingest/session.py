@@ -47,6 +47,7 @@ class IngestContext:
     metrics: Metrics
     public_url: str
     liveness: Liveness | None = None
+    busy_window_s: float = 75.0     # a heartbeat younger than this: alive
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class RunSession:
                 "invalid", f"wal_id {header.wal_id!r} is not 32 hex digits"
             )
         decision = _OpenDecision(run, header.wal_id, request.run_start, principal.user)
+        age = await ctx.heartbeats.age(run.key)
+        decision.busy = age is not None and age < ctx.busy_window_s
         known = await ctx.registry.change(run.key, decision)
         session = cls(ctx, run, header.wal_id, principal.user, known)
         if decision.rewound is not None:
@@ -269,6 +272,7 @@ class _OpenDecision:
         self.start = start
         self.user = user
         self.rewound: tuple[int, int] | None = None
+        self.busy = False  # another process's heartbeat is recent
 
     def __call__(self, record: RunRecord | None) -> RunRecord | None:
         self.rewound = None
@@ -281,6 +285,13 @@ class _OpenDecision:
                 "run_exists",
                 f"run {self.run.run_id!r} already exists in {self.run.entity}/"
                 f"{self.run.project}; pass resume='allow' to continue it, or a new id",
+            )
+        if record.state == "running" and self.busy:
+            # two processes writing one run would overwrite each other's steps
+            raise StreamRefused(
+                "run_active",
+                f"run {self.run.run_id!r} is being logged by another process; "
+                "resume it once that process has finished, or use a new id",
             )
         record.wals[self.wal_id] = 0
         record.state = "running"

@@ -336,3 +336,39 @@ except lodestar.errors.RunError as exc:
 def test_init_for_an_entity_the_user_cannot_use_is_an_error(local_platform, tmp_path):
     out = _run_script(local_platform, tmp_path, FOREIGN_BODY)
     assert out.strip().splitlines()[-1] == "refused permission_denied"
+
+
+HOLD_BODY = """
+import os, sys, time, lodestar
+run = lodestar.init(project="busy", id="busy-1")
+run.log({"x": 1.0})
+print("started", flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.01)
+run.finish()
+"""
+
+SECOND_BODY = """
+import lodestar
+try:
+    lodestar.init(project="busy", id="busy-1", resume="allow")
+except lodestar.errors.RunError as exc:
+    print("refused", exc.code)
+"""
+
+
+def test_second_process_cannot_resume_a_run_another_is_logging(
+    local_platform, tmp_path
+):
+    flag = tmp_path / "done"
+    first_dir = tmp_path / "first"
+    first_dir.mkdir()
+    holder = _start(local_platform, _script(first_dir, HOLD_BODY), first_dir,
+                    str(flag))
+    assert holder.stdout.readline().strip() == "started"
+    second_dir = tmp_path / "second"
+    second_dir.mkdir()
+    out = _run_script(local_platform, second_dir, SECOND_BODY)
+    flag.write_text("go")
+    assert holder.wait(timeout=120) == 0
+    assert out.strip().splitlines()[-1] == "refused run_active"

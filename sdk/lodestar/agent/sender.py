@@ -51,6 +51,7 @@ _FATAL_STATUS = {
     grpc.StatusCode.PERMISSION_DENIED: "permission_denied",
     grpc.StatusCode.ALREADY_EXISTS: "run_exists",
     grpc.StatusCode.NOT_FOUND: "run_not_found",
+    grpc.StatusCode.FAILED_PRECONDITION: "run_active",
     grpc.StatusCode.INVALID_ARGUMENT: "invalid",
 }
 _AUTH_CODES = ("unauthenticated", "permission_denied")
@@ -273,12 +274,14 @@ class Sender:
     def _on_opened(self, opened: ingest_pb2.Opened) -> None:
         self._opened_now = True
         self.status.opened = MessageToDict(opened, preserving_proto_field_name=True)
+        restart: int | None = 0  # read again from the start, skipping acked
         if opened.acked_seq < self._acked:
-            restart: int | None = 0  # the server has less than it told us
-        elif self._in_flight:
+            restart = 0  # the server has less than it told us
+        elif self._in_flight and self._in_flight[0].first == opened.acked_seq + 1:
             restart = self._in_flight[0].offset
-        else:
+        elif not self._in_flight and self._cursor.last_read == opened.acked_seq:
             restart = None  # everything read so far is acknowledged
+        # else a batch was read but the stream broke before it was sent
         self._in_flight.clear()
         self._acked = opened.acked_seq
         self._cursor.rewind(restart, opened.acked_seq)
