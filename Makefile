@@ -70,6 +70,7 @@ browser: install
 
 test: install browser
 	$(BIN)/ruff check .
+	$(BIN)/mypy sdk/lodestar services
 	$(BIN)/python -m pytest -q
 
 test-huge: install

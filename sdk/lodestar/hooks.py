@@ -21,7 +21,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class ProcessHooks:
             self._previous_excepthook = sys.excepthook
             sys.excepthook = self._excepthook
             self._previous_exit = sys.exit
-            sys.exit = self._exit
+            sys.exit = self._exit  # type: ignore[assignment]
             os.register_at_fork(after_in_child=self._forked)
         if threading.current_thread() is threading.main_thread():
             for signum in HANDLED_SIGNALS:
@@ -64,7 +64,7 @@ class ProcessHooks:
             return
         self._previous_handlers[signum] = previous
 
-    def _exit(self, status: object = None) -> None:
+    def _exit(self, status: str | int | None = None) -> NoReturn:
         # atexit cannot see the exit status, so sys.exit() notes it on its way:
         # a script that ends with sys.exit(1) has failed
         self._exit_code = _exit_code(status)
@@ -100,7 +100,7 @@ class ProcessHooks:
         os.kill(os.getpid(), signum)
 
 
-def _exit_code(status: object) -> int:
+def _exit_code(status: str | int | None) -> int:
     """The process exit status that ``sys.exit(status)`` gives."""
     if status is None:
         return 0
