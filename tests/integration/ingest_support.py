@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
@@ -327,3 +328,21 @@ def write_wal(run_dir: Path, head: events_pb2.WalHeader,
     if events:
         writer.append(events)
     return writer
+
+
+@contextmanager
+def running_ingest(
+    servers: PlatformConfig,
+) -> Iterator[tuple[Nats, ThreadIngest, Discovery]]:
+    """A NATS client, ingest in a thread and a discovery stub, stopped in order."""
+    loop = LoopThread()
+    nats = Nats(servers, loop)
+    ingest = ThreadIngest(servers, loop)
+    discovery = Discovery(ingest.target)
+    try:
+        yield nats, ingest, discovery
+    finally:
+        discovery.close()
+        ingest.stop()
+        nats.close()
+        loop.close()

@@ -17,12 +17,12 @@ from ingest_support import (
     LoopThread,
     Nats,
     ProcessIngest,
-    ThreadIngest,
     event_ids,
     finish,
     header,
     history,
     run_start,
+    running_ingest,
     wait_for,
     write_wal,
 )
@@ -36,15 +36,8 @@ pytestmark = pytest.mark.timeout(180)
 
 @pytest.fixture(scope="module")
 def env(servers):
-    loop = LoopThread()
-    nats = Nats(servers, loop)
-    ingest = ThreadIngest(servers, loop)
-    discovery = Discovery(ingest.target)
-    yield nats, ingest, discovery
-    discovery.close()
-    ingest.stop()
-    nats.close()
-    loop.close()
+    with running_ingest(servers) as parts:
+        yield parts
 
 
 @pytest.fixture

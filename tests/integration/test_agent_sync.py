@@ -7,16 +7,13 @@ import argparse
 
 import pytest
 from ingest_support import (
-    Discovery,
-    LoopThread,
-    Nats,
     RawStream,
-    ThreadIngest,
     event_ids,
     finish,
     header,
     history,
     run_start,
+    running_ingest,
     write_wal,
 )
 from lodestar._proto import events_pb2
@@ -31,15 +28,8 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 def env(servers):
-    loop = LoopThread()
-    nats = Nats(servers, loop)
-    ingest = ThreadIngest(servers, loop)
-    discovery = Discovery(ingest.target)
-    yield nats, ingest, discovery
-    discovery.close()
-    ingest.stop()
-    nats.close()
-    loop.close()
+    with running_ingest(servers) as parts:
+        yield parts
 
 
 def _events(count: int, finished: bool = True) -> list[events_pb2.Event]:

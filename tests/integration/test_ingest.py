@@ -13,15 +13,13 @@ import pytest
 import redis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ingest_support import (
-    LoopThread,
-    Nats,
     RawStream,
-    ThreadIngest,
     event_ids,
     finish,
     header,
     history,
     run_start,
+    running_ingest,
     wait_for,
 )
 from lodestar._proto import events_pb2, ingest_pb2
@@ -33,13 +31,8 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 def env(servers):
-    loop = LoopThread()
-    nats = Nats(servers, loop)
-    ingest = ThreadIngest(servers, loop)
-    yield nats, ingest
-    ingest.stop()
-    nats.close()
-    loop.close()
+    with running_ingest(servers) as (nats, ingest, _):
+        yield nats, ingest
 
 
 @pytest.fixture
