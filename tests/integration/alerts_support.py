@@ -103,7 +103,10 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    # aiosmtpd calls handlers by these exact names
+    async def handle_DATA(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any
+    ) -> str:
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
         self.messages.append({"from": envelope.mail_from, "to": envelope.rcpt_tos,
                               "message": parsed})

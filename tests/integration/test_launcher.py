@@ -59,7 +59,9 @@ class Started:
 def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Started]:
     root = tmp_path_factory.mktemp("launcher")
     (root / "home").mkdir()
-    platform = Started(root / "data", root / "home", config=None)  # type: ignore[arg-type]
+    platform = Started(
+        root / "data", root / "home", config=None  # type: ignore[arg-type]
+    )
     platform.start(port=free_port())
     try:
         yield platform
