@@ -17,7 +17,8 @@ import { runsView } from "./runs.js";
 import { runView } from "./run.js";
 import { compareView } from "./compare.js";
 import { dashboardsView } from "./dashboards.js";
-import { alertsView, artifactsView } from "./shells.js";
+import { alertsView } from "./alerts.js";
+import { artifactsView } from "./artifacts.js";
 
 const main = document.getElementById("main");
 let viewer = null;

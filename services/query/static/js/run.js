@@ -11,7 +11,9 @@ import {
 } from "./dom.js";
 import { watch } from "./live.js";
 import { current, setParams } from "./route.js";
-import { artifactsPanel, filesPanel, mediaPanel } from "./shells.js";
+import { artifactsPanel } from "./artifacts.js";
+import { filesPanel } from "./files.js";
+import { mediaPanel } from "./mediapanel.js";
 
 const TABS = [["charts", "Charts"], ["system", "System"], ["config", "Config"],
   ["summary", "Summary"], ["console", "Console"], ["media", "Media"],
