@@ -14,7 +14,7 @@ import os
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._alerts_cli import add_parser as alerts_parser
 from .errors import UsageError
@@ -26,6 +26,29 @@ CHECK_TIMEOUT_S = 10.0
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``lodestar`` command; returns the exit status."""
+    return quiet_on_closed_pipe(lambda: _main(argv))
+
+
+def quiet_on_closed_pipe(command: Callable[[], int]) -> int:
+    """Run a command whose reader may quit early (``| head``) without a traceback.
+
+    Args:
+        command: the command's body; returns the exit status.
+
+    Returns:
+        The command's status, or 1 when standard output was closed under it.
+    """
+    try:
+        status = command()
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's last flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["server"]:
         return _server(args[1:])

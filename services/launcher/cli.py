@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from lodestar.cli import quiet_on_closed_pipe
 from lodestar.settings import netrc_key
 
 from ..common.config import ConfigError, PlatformConfig, load_config
@@ -32,6 +33,10 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 
 def main(argv: list[str] | None = None) -> int:
     """Run one ``lodestar server`` command; returns the exit status."""
+    return quiet_on_closed_pipe(lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
