@@ -6,7 +6,8 @@ in SQL, bucketed chart series for many runs at once, project overviews with
 sparklines, saved dashboards and the live event stream.
 
 The router has its own lifespan (merged into the application's): it opens
-the ``views`` KV bucket and follows the writer's live channel.
+the ``views`` and ``accounts`` KV buckets and follows the writer's live
+channel.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ from . import dashboard_table as table
 from .auth import principal, require_entity
 from .dashboard_live import LiveHub, Watch
 from .dashboard_series import SeriesError, SeriesRequest, read_series
-from .dashboard_views import Dashboards, ViewError
+from .dashboard_views import ColumnChoices, Dashboards, ViewError
 from .filters import FilterError, compile_filter
-from .search import PIVOT, RunSearch
+from .search import PIVOT
 from .values import encode
 
 logger = logging.getLogger(__name__)
@@ -47,8 +48,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.live = hub
     tasks = [asyncio.create_task(hub.run(), name="live")]
     nc = await bus.connect(app.state.config, "lodestar-query-dashboard")
-    kv = await bus.bucket(nc.jetstream(timeout=10), bus.BUCKET_VIEWS, history=5)
+    js = nc.jetstream(timeout=10)
+    kv = await bus.bucket(js, bus.BUCKET_VIEWS, history=5)
     app.state.dashboards = Dashboards(kv)
+    app.state.column_choices = ColumnChoices(kv)
+    accounts = await bus.bucket(js, bus.BUCKET_ACCOUNTS, history=5)
+    app.state.accounts_kv = accounts
+    app.state.local_keys = session.LocalKeys(accounts, app.state.config.server_secret)
     try:
         yield
     finally:
@@ -65,6 +71,11 @@ Many = Annotated[list[str] | None, Query()]
 
 class SignIn(BaseModel):
     api_key: str
+
+
+class ColumnChoice(BaseModel):
+    order: list[str]
+    hidden: list[str] = []
 
 
 class SavedDashboard(BaseModel):
@@ -84,6 +95,14 @@ def _storage(request: Request) -> Storage:
 def sign_in(request: Request, response: Response, body: SignIn) -> dict[str, Any]:
     """Check an API key and keep it in the page's cookie."""
     return session.sign_in(request, response, body.api_key)
+
+
+@router.get("/session")
+async def who_signed_in(request: Request, who: Caller) -> dict[str, Any]:
+    """The signed-in user, with each membership's entity kind and role."""
+    found = await session.memberships(request.app.state.accounts_kv,
+                                      request.app.state.accounts, who)
+    return {**session.viewer(who), "memberships": found}
 
 
 @router.post("/session/local")
@@ -180,21 +199,15 @@ def runs_table(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """One page of runs, filtered and sorted by the store."""
+    """One page of runs, filtered and sorted by the store, on any column."""
     require_entity(who, entity)
-    search = RunSearch(_storage(request), request.app.state.config.public_url)
     try:
-        found = search.page(entity, project, table.parse_filter(filter),
-                            _order(sort), limit, offset)
+        where = (entity, project, table.parse_filter(filter))
+        found = table.table_page(_storage(request), request.app.state.config.public_url,
+                                 where, sort, limit, offset)
     except (table.FilterError, FilterError) as exc:
         raise HTTPException(422, str(exc)) from exc
     return {**found, "offset": offset, "limit": limit, "filter": filter, "sort": sort}
-
-
-def _order(sort: str) -> str:
-    descending = sort.startswith("-")
-    name = table.canonical_field(sort.lstrip("+-") or "created_at")
-    return ("-" if descending else "+") + name
 
 
 @router.get("/groups/{entity}/{project}")
@@ -230,6 +243,40 @@ def columns(request: Request, who: Caller, entity: str, project: str) -> dict:
     for row in rows:
         found[row["field"]].append(row["name"])
     return {**found, "history": [row["key"] for row in keys]}
+
+
+@router.get("/columns/{entity}/{project}/choice")
+async def column_choice(
+    request: Request, who: Caller, entity: str, project: str
+) -> dict[str, Any]:
+    """The caller's columns of this project's table; ``order`` null if never set."""
+    require_entity(who, entity)
+    choices: ColumnChoices = request.app.state.column_choices
+    found = await choices.get(who.user, entity, project)
+    return found or {"order": None, "hidden": []}
+
+
+@router.put("/columns/{entity}/{project}/choice")
+async def save_column_choice(
+    request: Request, who: Caller, entity: str, project: str, body: ColumnChoice
+) -> dict[str, Any]:
+    """Keep the caller's column order and hidden columns for this project."""
+    require_entity(who, entity)
+    choices: ColumnChoices = request.app.state.column_choices
+    try:
+        return await choices.save(who.user, entity, project, body.model_dump())
+    except ViewError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+@router.delete("/columns/{entity}/{project}/choice", status_code=204)
+async def forget_column_choice(
+    request: Request, who: Caller, entity: str, project: str
+) -> Response:
+    """Back to the default columns for the caller."""
+    require_entity(who, entity)
+    await request.app.state.column_choices.forget(who.user, entity, project)
+    return Response(status_code=204)
 
 
 _COLUMNS = """

@@ -100,3 +100,54 @@ class Dashboards:
                 found.append({k: record[k] for k in ("id", "title", "saved_at",
                                                      "saved_by")})
         return found
+
+
+# ---- column choices of the runs table ------------------------------------------------
+
+MAX_COLUMNS = 200
+MAX_COLUMN_ID = 300
+
+
+def _columns_key(user: str, entity: str, project: str) -> str:
+    parts = (user, entity, project)
+    return ".".join(["cols", *(encode_token(part) for part in parts)])
+
+
+def check_columns(body: dict[str, Any]) -> dict[str, Any]:
+    """The stored form of a column choice, or ViewError saying what is wrong."""
+    order = list(dict.fromkeys(_column_ids("order", body.get("order"))))
+    hidden = _column_ids("hidden", body.get("hidden", []))
+    return {"order": order, "hidden": [i for i in dict.fromkeys(hidden) if i in order]}
+
+
+def _column_ids(name: str, ids: Any) -> list[str]:
+    if not isinstance(ids, list) or len(ids) > MAX_COLUMNS:
+        raise ViewError(name, f"a list of at most {MAX_COLUMNS} column ids")
+    if not all(isinstance(i, str) and 0 < len(i) <= MAX_COLUMN_ID for i in ids):
+        raise ViewError(name, f"column ids are 1-{MAX_COLUMN_ID} characters")
+    return ids
+
+
+class ColumnChoices:
+    """Which runs-table columns a user shows, in which order, per project."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self._kv = kv
+
+    async def get(self, user: str, entity: str, project: str) -> dict[str, Any] | None:
+        try:
+            entry = await self._kv.get(_columns_key(user, entity, project))
+        except (KeyNotFoundError, KeyDeletedError):
+            return None
+        return json.loads(entry.value) if entry.value else None
+
+    async def save(
+        self, user: str, entity: str, project: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        record = {**check_columns(body), "saved_at": time.time()}
+        await self._kv.put(_columns_key(user, entity, project),
+                           json.dumps(record).encode())
+        return record
+
+    async def forget(self, user: str, entity: str, project: str) -> None:
+        await self._kv.delete(_columns_key(user, entity, project))
