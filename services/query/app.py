@@ -24,7 +24,7 @@ from ..common.config import PlatformConfig
 from ..writer.consumer import Writer
 from ..writer.migrations import migrate
 from ..writer.storage import Storage, StorageError
-from . import admin, dashboard, edits, listing, routes
+from . import admin, dashboard, dashboard_artifacts, edits, listing, routes
 from .alerts_log import router as alerts_log_router
 from .files import router as files_router
 from .metrics import RequestCounter, render_metrics
@@ -60,6 +60,7 @@ def create_app(config: PlatformConfig, storage: Storage) -> FastAPI:
     app.include_router(files_router)
     app.include_router(listing.router)
     app.include_router(dashboard.router)
+    app.include_router(dashboard_artifacts.router)
     _add_platform_routes(app)
     dashboard.add_page_routes(app)
     app.add_exception_handler(StorageError, _storage_failed)

@@ -58,16 +58,29 @@ async def run_file(
         raise HTTPException(404, f"run {entity}/{project}/{run_id} has no file "
                                  f"{name!r}")
     row = found[0]
-    shas = _chunks(row)
-    urls = await asyncio.to_thread(_signed_urls, request, entity, shas, name)
-    blocks = _read(urls[sha] for sha in shas)
+    return await stream_chunks(request, entity, _chunks(row), name, int(row["size"]))
+
+
+async def stream_chunks(
+    request: Request, entity: str, shas: list[str], name: str, size: int
+) -> StreamingResponse:
+    """Stream content of `entity` stored as chunks `shas`, typed by `name`."""
+    blocks = await asyncio.to_thread(chunk_blocks, request, entity, shas, name)
     first = await asyncio.to_thread(_first_block, blocks, name)
     kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    headers = {"Content-Length": str(int(row["size"])),
+    headers = {"Content-Length": str(size),
                "Cache-Control": "private, max-age=86400",
                "X-Content-Type-Options": "nosniff"}
     return StreamingResponse(_chain(first, blocks), media_type=kind,
                              headers=headers)
+
+
+def chunk_blocks(
+    request: Request, entity: str, shas: list[str], name: str
+) -> Iterator[bytes]:
+    """The content stored as chunks `shas`, in blocks (blocking calls)."""
+    urls = _signed_urls(request, entity, shas, name)
+    return _read(urls[sha] for sha in shas)
 
 
 def _signed_urls(
