@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Mapping
@@ -48,6 +49,8 @@ _RESUME_WAIT_POLL = 0.05
 # key or entity is an error from init() rather than a line in agent.log; a
 # platform that does not answer in time only delays the upload.
 NEW_RUN_WAIT_S = 3.0
+# The agent exits on its own right after a refusal.
+AGENT_EXIT_WAIT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -248,6 +251,10 @@ def _start(
     log_handler = _attach_log_file(paths)
     try:
         info, start_step = _settle_resume(info, plan, config, summary, writer)
+    except RunError:
+        _stop_writer(writer, log_handler)
+        _discard_refused(writer, paths)
+        raise
     except BaseException:
         _stop_writer(writer, log_handler)
         raise
@@ -261,6 +268,18 @@ def _start(
     run_files.attach(run, writer, info.settings)
     logger.info("run %s started in %s", info.id, paths.path)
     return run
+
+
+def _discard_refused(writer: RunWriter, paths: run_dir.RunPaths) -> None:
+    """Remove a refused run's folder: it holds nothing the script logged, and
+    left behind, ``lodestar sync`` would send it only to be refused again."""
+    if writer.supervisor is not None:
+        writer.supervisor.wait_exit(AGENT_EXIT_WAIT_S)
+    try:
+        shutil.rmtree(paths.path)
+    except OSError as exc:
+        logger.warning("could not remove the refused run's folder %s: %s",
+                       paths.path, exc)
 
 
 def _cache_dir() -> Path:

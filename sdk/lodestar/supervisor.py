@@ -64,6 +64,16 @@ class AgentSupervisor:
         self._started_at = time.monotonic()
         logger.debug("started agent pid %s for %s", self._proc.pid, self._paths.path)
 
+    def wait_exit(self, timeout: float) -> None:
+        """Wait for the agent to exit (it does after a refusal); kill it after."""
+        if self._proc is None:
+            return
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait(timeout)
+
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None

@@ -372,3 +372,6 @@ def test_second_process_cannot_resume_a_run_another_is_logging(
     flag.write_text("go")
     assert holder.wait(timeout=120) == 0
     assert out.strip().splitlines()[-1] == "refused run_active"
+    # The refused run left no folder for `lodestar sync` to send again.
+    assert (second_dir / "lodestar").is_dir()
+    assert not list((second_dir / "lodestar").glob("run-*"))
