@@ -81,13 +81,13 @@ function drawNames(page, items) {
   }
   page.nav.replaceChildren(...[...byType].sort((a, b) => a[0].localeCompare(b[0]))
     .map(([type, list]) => el("section", { "data-type": type },
-      el("h3", {}, type, el("span", { class: "muted" }, " " + list.length)),
+      el("h3", {}, type, el("span", { class: "count" }, " · " + list.length)),
       el("ul", {}, list.map((item) => el("li", {}, el("button", { type: "button",
         class: "link artifact-name", "data-name": item.name, onclick: () => {
           setParams({ name: item.name, version: null, file: null });
           openName(page, item.name, null, null);
-        } }, item.name, el("span", { class: "muted" }, " " + item.versions +
-          (item.versions === 1 ? " version" : " versions")))))))));
+        } }, item.name, el("span", { class: "muted" },
+          " " + plural(item.versions, "version")))))))));
 }
 
 async function openName(page, name, version, file) {
@@ -135,6 +135,10 @@ function markVersion(page, version) {
     tr.classList.toggle("selected", tr.dataset.version === version));
 }
 
+function plural(count, noun) {
+  return count + " " + noun + (count === 1 ? "" : "s");
+}
+
 function aliasChips(aliases) {
   return el("span", { class: "aliases" }, (aliases || []).map((a) =>
     el("span", { class: "tag alias" + (a === "latest" ? " latest" : "") }, a)));
@@ -174,7 +178,8 @@ function versionHead(version) {
     el("h3", { id: "version-title" }, version.name + ":" + version.version),
     aliasChips(version.aliases),
     el("span", { class: "muted" }, bytes(version.size || 0) + " · " +
-      (version.file_count || 0) + " files · " + formatTime(version.created_at)),
+      plural(version.file_count || 0, "file") + " · " +
+      formatTime(version.created_at)),
     el("span", { class: "muted" }, "produced by "), runLink(version.producer_run));
 }
 

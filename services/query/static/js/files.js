@@ -20,7 +20,8 @@ export async function filesPanel(entity, project, runId) {
   const urlOf = (name, download) => "/api/v1/dashboard/" +
     (download ? "download" : "file") + path + "?path=" + encodeURIComponent(name);
   return el("div", { id: "run-files" },
-    el("p", { class: "muted" }, files.length + " files · " + bytes(total)),
+    el("p", { class: "muted" }, files.length + (files.length === 1 ? " file · " :
+      " files · ") + bytes(total)),
     fileBrowser(files, { urlOf, selected: current().params.get("file"),
       onSelect: (name) => setParams({ file: name }) }));
 }

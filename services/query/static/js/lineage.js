@@ -42,7 +42,10 @@ export function lineageGraph(graph) {
   columns.forEach((c, i) => svg.append(svgEl("text", { class: "lineage-title",
     x: xOf(i) + BOX_W / 2, y: 16, "text-anchor": "middle" }, TITLES[c] || "")));
   for (const [from, to] of graph.edges) { svg.append(edge(place[from], place[to])); }
-  for (const node of graph.nodes) { svg.append(box(node, place[node.id])); }
+  // Left to right in the document too, so keyboard and screen reader order
+  // follow the arrows.
+  const ordered = [...graph.nodes].sort((a, b) => a.column - b.column);
+  for (const node of ordered) { svg.append(box(node, place[node.id])); }
   columns.forEach((c, i) => {
     if (graph.more[c]) { svg.append(moreNote(graph, c, i, columns)); }
   });
