@@ -23,42 +23,51 @@ import { artifactsView } from "./artifacts.js";
 const main = document.getElementById("main");
 let viewer = null;
 
+// The signed-in user with memberships; else the automatic local sign-in.
 async function whoAmI() {
   try {
-    return await api.get("/viewer");
+    return await api.get("/dashboard/session");
   } catch (error) {
     if (error.status !== 401) { throw error; }
   }
   if (signedOut()) { return null; }
   try {
-    return await api.post("/dashboard/session/local");
+    await api.post("/dashboard/session/local");
   } catch (error) {
     if (error.status === 403) { return null; }
     throw error;
   }
+  return api.get("/dashboard/session");
 }
 
 function signInForm(message) {
   const key = el("input", { id: "login-key", type: "password", size: "50",
-    autocomplete: "off", placeholder: "lsk_…", "aria-label": "API key", required: true });
+    autocomplete: "off", placeholder: "lsk_…", "aria-label": "API key",
+    required: true });
   const problem = el("p", { class: "error", id: "login-error", role: "alert" },
     message || "");
-  const form = el("form", { id: "login-form", class: "signin", onsubmit: async (event) => {
-    event.preventDefault();
-    try {
-      viewer = await api.post("/dashboard/session", { api_key: key.value.trim() });
-      go([]);
-      await route();
-    } catch (error) {
-      problem.textContent = error.message;
-    }
-  } }, el("h1", {}, "Sign in to Lodestar"),
+  const form = el("form", { id: "login-form", class: "signin",
+    onsubmit: (event) => signInWith(event, key.value.trim(), problem) },
+  el("h1", {}, "Sign in to Lodestar"),
   el("p", {}, "Paste an API key. Make one with ", el("code", {},
     "lodestar server key create --user NAME"), "; yours is in ~/.netrc after ",
   el("code", {}, "lodestar login"), "."), key,
   el("button", { type: "submit", class: "primary" }, "Sign in"), problem);
   main.replaceChildren(form);
   key.focus();
+}
+
+async function signInWith(event, apiKey, problem) {
+  event.preventDefault();
+  try {
+    await api.post("/dashboard/session", { api_key: apiKey });
+    viewer = await api.get("/dashboard/session");
+    drawUser();
+    go([]);
+    await route();
+  } catch (error) {
+    problem.textContent = error.message;
+  }
 }
 
 async function signOut() {
@@ -71,12 +80,25 @@ async function signOut() {
 function drawUser() {
   const box = document.getElementById("who");
   if (!viewer) { box.replaceChildren(); return; }
-  box.replaceChildren(
-    el("span", { id: "user-name", title: "member of " + viewer.entities.join(", ") },
-      viewer.user + (viewer.admin ? " (admin)" : "")),
+  box.replaceChildren(userMenu(viewer),
     el("a", { href: "#/alerts" }, "Alerts"),
     el("button", { type: "button", id: "sign-out", class: "link", onclick: signOut },
       "Sign out"));
+}
+
+// The user's name opens what the memberships allow: each entity, its kind
+// and the role held there; an admin may open every entity.
+function userMenu(who) {
+  const rows = (who.memberships || []).map((m) => el("li", { "data-entity": m.entity },
+    el("a", { href: "#/?entity=" + encodeURIComponent(m.entity) }, m.entity),
+    el("span", { class: "muted" }, " " + m.kind + " · " + m.role)));
+  return el("details", { id: "user-menu", class: "user-menu" },
+    el("summary", { id: "user-name", title: "member of " + who.entities.join(", ") },
+      who.user + (who.admin ? " (admin)" : "")),
+    el("div", { class: "menu" },
+      el("p", { class: "muted" }, who.admin ? "Platform admin: every entity is open."
+        : "Read and write the runs of:"),
+      el("ul", { id: "memberships" }, rows)));
 }
 
 function drawCrumbs(parts) {
@@ -115,14 +137,20 @@ async function safeRoute() {
   try {
     await route();
   } catch (error) {
-    if (error.status === 401) { viewer = null; drawUser(); signInForm(error.message); return; }
+    if (error.status === 401) {
+      viewer = null;
+      drawUser();
+      signInForm(error.message);
+      return;
+    }
     main.replaceChildren(failure(error));
   }
 }
 
 function setupTheme() {
   const saved = localStorage.getItem("lodestar.theme");
-  const dark = saved ? saved === "dark" : matchMedia("(prefers-color-scheme: dark)").matches;
+  const dark = saved ? saved === "dark"
+    : matchMedia("(prefers-color-scheme: dark)").matches;
   document.documentElement.dataset.theme = dark ? "dark" : "light";
   document.getElementById("theme").addEventListener("click", () => {
     const next = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
@@ -138,7 +166,9 @@ async function fromLocation() {
   const search = new URLSearchParams(location.search);
   const key = search.get("key");
   if (key) {
-    try { viewer = await api.post("/dashboard/session", { api_key: key }); } catch {
+    try {
+      await api.post("/dashboard/session", { api_key: key });
+    } catch {
       viewer = null;
     }
   }

@@ -42,7 +42,8 @@ class RunPage {
   }
 
   tabs() {
-    this.tabBar = el("nav", { class: "tabs", "aria-label": "Run" }, TABS.map(([id, text]) =>
+    this.tabBar = el("nav", { class: "tabs", "aria-label": "Run" }, TABS.map(
+      ([id, text]) =>
       el("a", { href: "javascript:void 0", "data-tab": id, class: id === this.tab
         ? "active" : "", onclick: () => this.showTab(id) }, text)));
     return this.tabBar;
@@ -54,7 +55,8 @@ class RunPage {
     this.tabBar.querySelectorAll("a").forEach((a) => a.classList.toggle("active",
       a.dataset.tab === id));
     this.body.replaceChildren(loading());
-    this.grid = null;
+    Object.assign(this, { grid: null, system: null, console: null });
+    delete this.body.dataset.samples;
     try {
       await this.drawTab(id);
     } catch (error) {
@@ -67,7 +69,8 @@ class RunPage {
       colour: colourOf(this.runId) };
     if (id === "charts") {
       const keys = await keysOf(this.entity, this.project, [this.runId]);
-      this.grid = new ChartGrid({ entity: this.entity, project: this.project, runs: [run] });
+      this.grid = new ChartGrid({ entity: this.entity, project: this.project,
+        runs: [run] });
       this.body.replaceChildren(this.grid.root);
       const numeric = await numericKeys(this.entity, this.project, [run], keys);
       await this.grid.render(numeric, numeric);
@@ -88,24 +91,40 @@ class RunPage {
   }
 
   drawHeader() {
-    const run = this.run, meta = run.metadata || {};
-    const git = meta.git || {};
-    const command = [meta.program, ...(meta.args || [])].filter(Boolean).join(" ");
-    const facts = [
-      ["created", formatTime(run.created_at)],
-      ["runtime", formatDuration(runtimeOf(run))],
-      ["user", run.user], ["host", meta.host], ["group", run.group],
-      ["job type", run.job_type],
-      ["commit", git.commit ? git.commit.slice(0, 12) + (git.dirty ? " (dirty)" : "")
-        : ""],
-    ].filter(([, value]) => value);
+    this.facts = el("dl", { class: "facts" });
     this.header.replaceChildren(...[
-      el("div", { class: "title-line" }, el("h1", {}, run.name || run.id),
-        stateBadge(run.state), el("span", { class: "muted run-id" }, run.id)),
-      el("dl", { class: "facts" }, facts.flatMap(([name, value]) => [el("dt", {}, name),
-        el("dd", { "data-fact": name }, value)])),
-      command ? el("pre", { class: "command", title: "command line" }, command) : null,
-      this.tagEditor(), this.notesEditor()].filter(Boolean));
+      el("div", { class: "title-line" }, el("h1", {}, this.run.name || this.run.id),
+        el("span", { class: "run-state" }), el("span", { class: "muted run-id" },
+          this.run.id)),
+      this.facts, el("pre", { class: "command", title: "command line", hidden: true }),
+      this.tagEditor(), this.notesEditor()]);
+    this.drawFacts();
+    this.tick();
+  }
+
+  // What changes while the run trains: state, facts and command line. The
+  // tag and note editors are left alone so a live update never eats typing.
+  drawFacts() {
+    const run = this.run, meta = run.metadata || {};
+    this.header.querySelector(".run-state").replaceChildren(stateBadge(run.state));
+    this.facts.replaceChildren(...headerFacts(run).flatMap(([name, value, title]) => [
+      el("dt", {}, name), el("dd", { "data-fact": name, title }, value)]));
+    const command = meta.command ||
+      [meta.program, ...(meta.args || [])].filter(Boolean).join(" ");
+    const line = this.header.querySelector("pre.command");
+    line.textContent = command;
+    line.hidden = !command;
+  }
+
+  // The runtime counts up each second while the run is running.
+  tick() {
+    clearInterval(this.ticker);
+    if (this.run.state !== "running") { return; }
+    this.ticker = setInterval(() => {
+      const cell = this.facts.querySelector("dd[data-fact=runtime]");
+      if (!this.facts.isConnected || !cell) { clearInterval(this.ticker); return; }
+      cell.textContent = formatDuration(runtimeOf(this.run));
+    }, 1000);
   }
 
   tagEditor() {
@@ -135,6 +154,7 @@ class RunPage {
     try {
       this.run = await api.patch(this.base, change);
       this.drawHeader();
+      this.header.querySelector(change.tags ? "#new-tag" : "#run-notes").focus();
     } catch (error) {
       window.alert("Could not save: " + error.message);
     }
@@ -142,68 +162,122 @@ class RunPage {
 
   async drawSystem() {
     const found = await api.get(this.base + "/system?samples=600");
-    const keys = [...new Set(found.rows.flatMap((r) => Object.keys(r)))]
-      .filter((k) => k !== "_timestamp").sort();
+    const keys = systemKeys(found.rows);
     if (!keys.length) {
       this.body.replaceChildren(empty("No system metrics",
         "The SDK records CPU, memory, GPU, disk and network while a run trains."));
       return;
     }
+    this.system = { rows: found.rows, keys: keys.join("\n"), panels: [] };
     const settings = { smoothing: 0, log: false, xAxis: "_timestamp" };
     const panels = keys.map((key) => new ChartPanel({ title: key, settings,
-      load: async () => [{ id: this.runId, label: key, colour: colourOf(this.runId),
-        x: found.rows.filter((r) => r[key] !== undefined).map((r) => r._timestamp),
-        y: found.rows.filter((r) => r[key] !== undefined).map((r) => toNumber(r[key])),
-        lo: null, hi: null, bad: null }] }));
+      load: async () => [systemLine(this.system.rows, key, this.runId)] }));
+    this.system.panels = panels;
     const groups = new Map();
     panels.forEach((panel, i) => {
       const prefix = prefixOf(keys[i]) || keys[i].split(".")[0];
       if (!groups.has(prefix)) { groups.set(prefix, []); }
       groups.get(prefix).push(panel.root);
     });
-    const sections = el("div", { class: "sections" }, [...groups].map(([prefix, roots]) =>
-      el("details", { open: true, class: "chart-section" }, el("summary", {}, prefix),
-        el("div", { class: "chart-grid" }, roots))));
+    const sections = el("div", { class: "sections", id: "system-charts" },
+      [...groups].map(([prefix, roots]) => el("details", { open: true,
+        class: "chart-section", "data-prefix": prefix }, el("summary", {}, prefix),
+      el("div", { class: "chart-grid" }, roots))));
     this.body.replaceChildren(sections);
+    this.body.dataset.samples = String(found.rows.length);
     await Promise.all(panels.map((p) => p.refresh()));
     watchResize(panels, sections);
   }
 
+  // New samples redraw the same panels; a new metric redraws the tab.
+  async refreshSystem() {
+    const found = await api.get(this.base + "/system?samples=600");
+    if (!this.system || systemKeys(found.rows).join("\n") !== this.system.keys) {
+      await this.drawSystem();
+      return;
+    }
+    this.system.rows = found.rows;
+    await Promise.all(this.system.panels.map((p) => p.refresh()));
+    this.body.dataset.samples = String(found.rows.length);
+  }
+
   async drawConsole() {
-    const found = await api.get(this.base + "/console?last=5000");
     const search = el("input", { type: "search", id: "console-search",
       placeholder: "search the console", "aria-label": "Search the console",
       value: current().params.get("cq") || "" });
+    const count = el("span", { class: "muted", id: "console-count" });
     const out = el("pre", { class: "console", id: "console" });
-    const draw = () => {
-      const needle = search.value.toLowerCase();
+    this.console = { search, count, out, lines: [] };
+    search.addEventListener("input", () => {
       setParams({ cq: search.value });
-      const lines = found.lines.filter((l) => !needle ||
-        l.text.toLowerCase().includes(needle));
-      out.replaceChildren(...lines.map((l) => el("div", { class: l.stream === "stderr"
-        ? "stderr" : "" }, l.text)));
-      if (!lines.length) {
-        out.replaceChildren(el("span", { class: "muted" }, found.lines.length
-          ? "No line matches." : "No console output recorded."));
-      }
-    };
-    search.addEventListener("input", draw);
-    draw();
-    this.body.replaceChildren(el("div", { class: "toolbar" }, search,
-      el("span", { class: "muted" }, found.lines.length + " lines")), out);
-    out.scrollTop = out.scrollHeight;
+      this.drawLines();
+    });
+    this.body.replaceChildren(el("div", { class: "toolbar" }, search, count), out);
+    await this.refreshConsole();
+  }
+
+  // Fetches the latest lines and redraws them under the kept search box.
+  async refreshConsole() {
+    const found = await api.get(this.base + "/console?last=5000");
+    const { out } = this.console;
+    const atEnd = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
+    this.console.lines = found.lines;
+    this.drawLines();
+    if (atEnd) { out.scrollTop = out.scrollHeight; }
+  }
+
+  drawLines() {
+    const { search, count, out, lines } = this.console;
+    const needle = search.value.toLowerCase();
+    const shown = lines.filter((l) => !needle || l.text.toLowerCase().includes(needle));
+    count.textContent = (needle ? shown.length + " of " : "") + lines.length + " lines";
+    out.replaceChildren(...shown.map((l) => el("div", { class: l.stream === "stderr"
+      ? "stderr" : "" }, l.text)));
+    if (!shown.length) {
+      out.replaceChildren(el("span", { class: "muted" }, lines.length
+        ? "No line matches." : "No console output recorded."));
+    }
   }
 
   async live() {
     this.run = await api.get(this.base);
-    this.drawHeader();
+    this.drawFacts();
+    this.tick();
     if (this.tab === "charts" && this.grid) {
       await this.grid.refresh(await numericKeys(this.entity, this.project,
         this.grid.runs, await keysOf(this.entity, this.project, [this.runId])));
-    } else if (this.tab === "console") {
-      await this.drawConsole();
+    } else if (this.tab === "system") {
+      await this.refreshSystem();
+    } else if (this.tab === "console" && this.console) {
+      await this.refreshConsole();
     }
   }
+}
+
+// The header's facts as [name, text, title] rows; empty ones left out.
+function headerFacts(run) {
+  const meta = run.metadata || {}, git = meta.git || {};
+  const commit = git.commit ? git.commit.slice(0, 12) + (git.dirty ? " (dirty)" : "")
+    : "";
+  return [
+    ["created", formatTime(run.created_at)],
+    ["runtime", formatDuration(runtimeOf(run))],
+    ["user", run.user], ["host", meta.host], ["group", run.group],
+    ["job type", run.job_type],
+    ["commit", commit, [git.branch, git.remote, git.commit].filter(Boolean).join(" · ")],
+    ["exit code", run.state === "running" ? null : run.exit_code],
+  ].filter(([, value]) => value !== null && value !== undefined && value !== "");
+}
+
+function systemKeys(rows) {
+  return [...new Set(rows.flatMap((r) => Object.keys(r)))]
+    .filter((k) => k !== "_timestamp").sort();
+}
+
+function systemLine(rows, key, runId) {
+  const kept = rows.filter((r) => r[key] !== undefined);
+  return { id: runId, label: key, colour: colourOf(runId), x: kept.map((r) =>
+    r._timestamp), y: kept.map((r) => toNumber(r[key])), lo: null, hi: null, bad: null };
 }
 
 // Config or summary as a table of dotted keys, with a search box.

@@ -1,8 +1,12 @@
-// The runs table of a project: sorted, filtered and paged by the server,
-// columns chosen and ordered per project (kept in this browser), selection
-// for compare, bulk tag and delete, grouping with expand/collapse, live rows.
+// The runs table of a project: sorted on any column, filtered and paged by
+// the server; columns chosen and ordered per project (kept on the server for
+// the user, see columns.js); selection for compare (kept in the URL), bulk tag
+// and delete, grouping with expand/collapse, live rows.
 
 import { api, projectPath, query, runPath } from "./api.js";
+import {
+  cachedColumns, columnSpec, columnsForm, saveColumns, serverColumns,
+} from "./columns.js";
 import {
   el, empty, failure, formatDuration, formatTime, link, loading, runtimeOf, show,
   stateBadge,
@@ -12,45 +16,6 @@ import { watch } from "./live.js";
 import { projectTabs } from "./tabs.js";
 
 const PAGE = 50;
-const BUILT_IN = [
-  { id: "name", label: "Name", sort: "display_name" },
-  { id: "state", label: "State", sort: "state" },
-  { id: "created_at", label: "Created", sort: "created_at" },
-  { id: "runtime", label: "Runtime" },
-  { id: "user", label: "User", sort: "user" },
-  { id: "host", label: "Host" },
-  { id: "group", label: "Group", sort: "group" },
-  { id: "job_type", label: "Job type", sort: "job_type" },
-  { id: "tags", label: "Tags" },
-  { id: "notes", label: "Notes", sort: "notes" },
-];
-
-function prefsKey(entity, project) { return "lodestar.columns:" + entity + "/" + project; }
-
-export function loadColumns(entity, project) {
-  let saved = null;
-  try { saved = JSON.parse(localStorage.getItem(prefsKey(entity, project))); } catch {
-    saved = null;
-  }
-  const order = saved && Array.isArray(saved.order) ? saved.order
-    : BUILT_IN.map((c) => c.id);
-  return { order, hidden: new Set(saved && saved.hidden ? saved.hidden : []) };
-}
-
-function saveColumns(entity, project, columns) {
-  localStorage.setItem(prefsKey(entity, project), JSON.stringify({
-    order: columns.order, hidden: [...columns.hidden] }));
-}
-
-export function columnSpec(id) {
-  const builtIn = BUILT_IN.find((c) => c.id === id);
-  if (builtIn) { return builtIn; }
-  if (id.startsWith("config.")) {
-    return { id, label: id, sort: id, value: (r) => r.config[id.slice(7)] };
-  }
-  const key = id.replace(/^summary\./, "");
-  return { id, label: id, sort: "summary_metrics." + key, value: (r) => r.summary[key] };
-}
 
 function cell(run, spec, entity, project) {
   switch (spec.id) {
@@ -75,10 +40,10 @@ export async function runsView(main, entity, project) {
 class RunsTable {
   constructor(main, entity, project) {
     Object.assign(this, { main, entity, project });
-    this.columns = loadColumns(entity, project);
-    this.selected = new Set();
-    this.expanded = new Set();
+    this.columns = cachedColumns(entity, project);
     const { params } = current();
+    this.selected = new Set((params.get("sel") || "").split(",").filter(Boolean));
+    this.expanded = new Set();
     this.filter = params.get("filter") || "";
     this.sort = params.get("sort") || "-created_at";
     this.page = Number(params.get("page") || 0);
@@ -95,6 +60,21 @@ class RunsTable {
       this.toolbar(), this.actions, this.body, this.status);
     this.drawActions();
     await this.reloadRows();
+    await this.followServerColumns();
+  }
+
+  // The server's choice wins over the cache: it may come from another browser.
+  async followServerColumns() {
+    try {
+      const saved = await serverColumns(this.entity, this.project);
+      if (saved && JSON.stringify([saved.order, [...saved.hidden]]) !==
+        JSON.stringify([this.columns.order, [...this.columns.hidden]])) {
+        this.columns = saved;
+        await this.reloadRows();
+      }
+    } catch (error) {
+      this.filterError.textContent = "Column choice not loaded: " + error.message;
+    }
   }
 
   toolbar() {
@@ -157,7 +137,8 @@ class RunsTable {
     if (!found.total) {
       this.body.replaceChildren(this.filter
         ? empty("No runs match", "Change or clear the filter.")
-        : empty("No runs in this project yet", "Runs appear here as soon as they start."));
+        : empty("No runs in this project yet",
+          "Runs appear here as soon as they start."));
     } else {
       this.body.replaceChildren(this.table(found.runs));
     }
@@ -190,8 +171,10 @@ class RunsTable {
     const box = el("input", { type: "checkbox", "aria-label": "Select " + (run.name ||
       run.id), checked: this.selected.has(run.id) });
     box.addEventListener("change", () => {
-      if (box.checked) { this.selected.add(run.id); } else { this.selected.delete(run.id); }
-      this.drawActions();
+      if (box.checked) { this.selected.add(run.id); } else {
+        this.selected.delete(run.id);
+      }
+      this.selectionChanged();
     });
     return el("tr", { "data-run": run.id }, el("td", { class: "pick" }, box),
       columns.map((spec) => el("td", { "data-col": spec.id },
@@ -210,23 +193,33 @@ class RunsTable {
       if (on) { this.selected.add(run.id); } else { this.selected.delete(run.id); }
     }
     this.body.querySelectorAll("td.pick input").forEach((box) => { box.checked = on; });
+    this.selectionChanged();
+  }
+
+  selectionChanged() {
+    setParams({ sel: [...this.selected].join(",") });
     this.drawActions();
   }
 
   drawPager(total) {
     const first = total ? this.page * PAGE + 1 : 0;
     const last = Math.min(total, (this.page + 1) * PAGE);
-    const move = (delta) => {
-      this.page += delta;
+    const pages = Math.max(1, Math.ceil(total / PAGE));
+    const moveTo = (page) => {
+      this.page = Math.min(pages - 1, Math.max(0, page));
       setParams({ page: this.page || null });
       this.reloadRows();
     };
     this.status.replaceChildren(
       el("span", { id: "run-count" }, first + "–" + last + " of " + total + " runs"),
       el("button", { type: "button", disabled: this.page === 0,
-        onclick: () => move(-1) }, "‹ Previous"),
+        onclick: () => moveTo(this.page - 1) }, "‹ Previous"),
+      el("label", {}, "page ", el("input", { type: "number", id: "page-number",
+        class: "page-number", min: "1", max: String(pages), value: String(this.page + 1),
+        onchange: (event) => moveTo(Number(event.target.value || 1) - 1) }),
+      " of " + pages),
       el("button", { type: "button", disabled: last >= total,
-        onclick: () => move(1) }, "Next ›"));
+        onclick: () => moveTo(this.page + 1) }, "Next ›"));
   }
 
   drawActions() {
@@ -243,7 +236,7 @@ class RunsTable {
       onclick: () => this.bulkDelete(ids) }, "Delete"),
     n ? el("button", { type: "button", class: "link", onclick: () => {
       this.selected.clear();
-      this.drawActions();
+      this.selectionChanged();
       this.reloadRows();
     } }, "clear") : null].filter(Boolean));
   }
@@ -261,7 +254,7 @@ class RunsTable {
     await this.bulk(ids, async (run) => api.del("/runs" + runPath(this.entity,
       this.project, run.id)));
     this.selected.clear();
-    this.drawActions();
+    this.selectionChanged();
   }
 
   async bulk(ids, action) {
@@ -330,54 +323,19 @@ class RunsTable {
     const available = await api.get("/dashboard/columns" + projectPath(this.entity,
       this.project));
     const dialog = el("dialog", { class: "columns-dialog", id: "columns-dialog" });
-    const draw = () => dialog.replaceChildren(...this.columnsForm(available, draw,
-      () => dialog.close()));
+    const changed = (columns) => {
+      this.columns = columns;
+      draw();
+      this.reloadRows();
+      saveColumns(this.entity, this.project, columns).catch((error) => {
+        this.filterError.textContent = "Column choice not saved: " + error.message;
+      });
+    };
+    const draw = () => dialog.replaceChildren(...columnsForm(this.columns, available,
+      changed, () => dialog.close()));
     draw();
     dialog.addEventListener("close", () => dialog.remove());
     document.body.append(dialog);
     dialog.showModal();
   }
-
-  columnsForm(available, redraw, close) {
-    const changed = () => {
-      saveColumns(this.entity, this.project, this.columns);
-      redraw();
-      this.reloadRows();
-    };
-    const items = this.columns.order.map((id, index) => el("li", { "data-col": id },
-      el("label", {}, el("input", { type: "checkbox", checked: !this.columns.hidden.has(id),
-        onchange: (event) => {
-          if (event.target.checked) { this.columns.hidden.delete(id); } else {
-            this.columns.hidden.add(id);
-          }
-          changed();
-        } }), " " + columnSpec(id).label),
-      el("button", { type: "button", class: "icon", title: "Move up", disabled: !index,
-        onclick: () => { move(this.columns.order, index, -1); changed(); } }, "↑"),
-      el("button", { type: "button", class: "icon", title: "Move down",
-        disabled: index === this.columns.order.length - 1,
-        onclick: () => { move(this.columns.order, index, 1); changed(); } }, "↓")));
-    const choices = [...available.config.map((k) => "config." + k),
-      ...available.summary.filter((k) => !k.startsWith("_")).map((k) => "summary." + k)]
-      .filter((id) => !this.columns.order.includes(id));
-    const add = el("select", { id: "add-column", "aria-label": "Add a column",
-      onchange: (event) => {
-        if (!event.target.value) { return; }
-        this.columns.order.push(event.target.value);
-        changed();
-      } }, el("option", { value: "" }, "add a config or summary column…"),
-    choices.map((id) => el("option", { value: id }, id)));
-    return [el("h2", {}, "Columns"), el("ul", {}, items), add,
-      el("div", { class: "dialog-actions" }, el("button", { type: "button",
-        onclick: () => {
-          this.columns = { order: BUILT_IN.map((c) => c.id), hidden: new Set() };
-          changed();
-        } }, "Reset"), el("button", { type: "button", class: "primary",
-        onclick: close }, "Done"))];
-  }
-}
-
-function move(list, index, delta) {
-  const [item] = list.splice(index, 1);
-  list.splice(index + delta, 0, item);
 }
