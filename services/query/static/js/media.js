@@ -1,21 +1,26 @@
-// Media panels of a run page: images (with mask layers and boxes), histograms
-// over steps as a heat-map, audio, video, HTML in a sandboxed frame and the
-// paged table viewer. File bytes come from the same-origin route
+// Media panels of a run page: images (with mask layers and boxes), audio,
+// video, HTML in a sandboxed frame, 3-D point clouds, lodestar.plot charts and
+// the paged table viewer. File bytes come from the same-origin route
 // /api/v1/dashboard/file/<entity>/<project>/<run>?path=..., tables from the
 // query service's /tables routes (paged, sorted and filtered on the server).
 
 import { api, query, runPath } from "./api.js";
+import { chartView } from "./curves.js";
 import { el, empty, failure, show } from "./dom.js";
+import { classColour } from "./plotkit.js";
+import { pointCloudView } from "./pointcloud.js";
+import { current, setParams } from "./route.js";
 
 const PAGE = 25;
+const OPERATORS = ["==", "!=", "<", "<=", ">", ">=", "contains"];
 
 export function fileUrl(run, value) {
   return "/api/v1/dashboard/file" + runPath(run.entity, run.project, run.id) +
     query({ path: value.path, sha: (value.sha256 || "").slice(0, 16) });
 }
 
-// One step's value as an element.
-export function mediaValue(value, run) {
+// One step's value as an element; `key` names the panel (for URL state).
+export function mediaValue(value, run, key) {
   const kind = value._type;
   if (kind === "image-file") { return imageView(value, run); }
   if (kind === "images/separated") {
@@ -26,17 +31,29 @@ export function mediaValue(value, run) {
     return captioned(el("audio", { controls: true, preload: "metadata",
       src: fileUrl(run, value), class: "media-audio" }), value);
   }
-  if (kind === "video-file") {
-    return captioned(el("video", { controls: true, preload: "metadata",
-      src: fileUrl(run, value), class: "media-video" }), value);
-  }
+  if (kind === "video-file") { return videoView(value, run); }
   if (kind === "html-file") {
     return captioned(el("iframe", { sandbox: "", src: fileUrl(run, value),
-      class: "media-html", title: value.caption || "HTML" }), value);
+      class: "media-html", title: value.caption || "HTML",
+      referrerpolicy: "no-referrer" }), value);
   }
-  if (kind === "table-file") { return new TableViewer(run, value.table_id).root; }
+  if (kind === "object3D-file") { return pointCloudView(value, fileUrl(run, value)); }
+  if (kind === "chart") { return chartView(value, run); }
+  if (kind === "table-file") {
+    return new TableViewer(run, value.table_id, key || value.table_id).root;
+  }
   if (kind === "histogram") { return histogramBars(value); }
   return factsView(value);
+}
+
+// A GIF clip is an image to a browser; other formats play in <video>.
+function videoView(value, run) {
+  const url = fileUrl(run, value);
+  const node = value.format === "gif"
+    ? el("img", { src: url, class: "media-video media-gif", alt: value.caption || "" })
+    : el("video", { controls: true, preload: "metadata", src: url,
+      class: "media-video", muted: true });
+  return captioned(node, value);
 }
 
 function captioned(node, value) {
@@ -49,6 +66,13 @@ function factsView(value) {
   return el("div", {}, el("span", { class: "tag" }, value._type),
     el("dl", { class: "facts" }, facts.flatMap(([k, v]) => [el("dt", {}, k),
       el("dd", {}, show(v))])));
+}
+
+function histogramBars(value) {
+  const counts = value.values || [];
+  const top = Math.max(1, ...counts);
+  return el("div", { class: "histogram-bars" }, counts.map((c) =>
+    el("span", { style: `height:${(100 * c) / top}%`, title: String(c) })));
 }
 
 // ---- images --------------------------------------------------------------------------
@@ -80,7 +104,7 @@ function addMask(stack, controls, name, mask, run) {
     const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height);
     for (let i = 0; i < pixels.data.length; i += 4) {
       const id = pixels.data[i];
-      const [r, g, b] = id ? hue(id) : [0, 0, 0];
+      const [r, g, b] = id ? classColour(id) : [0, 0, 0];
       pixels.data.set([r, g, b, id ? 255 : 0], i);
     }
     ctx.putImageData(pixels, 0, 0);
@@ -94,15 +118,6 @@ function addMask(stack, controls, name, mask, run) {
     oninput: () => { canvas.style.opacity = opacity.value; } });
   canvas.style.opacity = "0.5";
   controls.append(el("label", {}, toggle, " " + name + " "), opacity);
-}
-
-function hue(id) {
-  const angle = (id * 137.508) % 360;
-  const f = (n) => {
-    const k = (n + angle / 30) % 12;
-    return Math.round(255 * (0.5 - 0.5 * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
-  };
-  return [f(0), f(8), f(4)];
 }
 
 // Boxes as absolutely placed outlines, filtered by class and a minimum score.
@@ -152,61 +167,19 @@ function boxOutline({ box, label }, value) {
   el("span", {}, box.box_caption || label));
 }
 
-// ---- histograms ----------------------------------------------------------------------
-
-function histogramBars(value) {
-  const counts = value.values || [];
-  const top = Math.max(1, ...counts);
-  return el("div", { class: "histogram-bars" }, counts.map((c) =>
-    el("span", { style: `height:${(100 * c) / top}%`, title: String(c) })));
-}
-
-// Every logged step of a histogram key as one column of a heat-map: x is the
-// step, y the value (bins re-cut onto a shared range), colour the count.
-export function histogramHeatmap(key, rows) {
-  const steps = rows.map((row) => ({ step: row._step, h: row[key] }));
-  const edges = steps.flatMap(({ h }) => [h.bins[0], h.bins[h.bins.length - 1]]);
-  const low = Math.min(...edges);
-  const high = Math.max(...edges);
-  const cells = 48;
-  const canvas = el("canvas", { class: "heatmap", width: String(steps.length * 6),
-    height: String(cells * 4), "data-key": key });
-  const ctx = canvas.getContext("2d");
-  const grid = steps.map(({ h }) => rebin(h, low, high, cells));
-  const top = Math.max(1, ...grid.flat());
-  grid.forEach((column, x) => column.forEach((count, y) => {
-    ctx.fillStyle = `rgba(37, 99, 235, ${count / top})`;
-    ctx.fillRect(x * 6, (cells - 1 - y) * 4, 6, 4);
-  }));
-  const span = (v) => Number(v).toPrecision(3);
-  return el("figure", { class: "media-figure" }, canvas, el("figcaption", {},
-    `steps ${steps[0].step}–${steps[steps.length - 1].step}; values ${span(low)}` +
-    ` … ${span(high)}`));
-}
-
-function rebin(h, low, high, cells) {
-  const out = new Array(cells).fill(0);
-  const width = (high - low) || 1;
-  h.values.forEach((count, i) => {
-    const mid = (h.bins[i] + h.bins[i + 1]) / 2;
-    const cell = Math.min(cells - 1, Math.max(0, Math.floor((mid - low) / width * cells)));
-    out[cell] += count;
-  });
-  return out;
-}
-
 // ---- tables --------------------------------------------------------------------------
 
+// A logged table, a page at a time; sorting and filters run on the server.
+// Its state (order, first row, filters) is the URL parameter "t.<key>".
 export class TableViewer {
-  constructor(run, tableId) {
+  constructor(run, tableId, key) {
     this.run = run;
+    this.param = "t." + key;
     this.base = "/runs" + runPath(run.entity, run.project, run.id) + "/tables/" +
       encodeURIComponent(tableId);
-    this.offset = 0;
-    this.order = "";
-    this.filter = el("input", { type: "search", class: "table-filter",
-      placeholder: '["column", ">", 0.5]', "aria-label": "table filter" });
-    this.filter.addEventListener("change", () => { this.offset = 0; this.load(); });
+    Object.assign(this, readState(current().params.get(this.param)));
+    this.builder = new FilterBuilder((filter) => this.addFilter(filter));
+    this.chips = el("div", { class: "filter-chips" });
     this.status = el("span", { class: "table-status muted" });
     this.prev = el("button", { type: "button", class: "table-prev",
       onclick: () => this.turn(-PAGE) }, "‹ Prev");
@@ -214,7 +187,7 @@ export class TableViewer {
       onclick: () => this.turn(PAGE) }, "Next ›");
     this.body = el("div", { class: "table-wrap" });
     this.root = el("div", { class: "table-viewer" }, el("div", { class: "toolbar" },
-      this.filter, this.prev, this.next, this.status), this.body);
+      this.builder.root, this.prev, this.next, this.status), this.chips, this.body);
     this.load();
   }
 
@@ -223,27 +196,57 @@ export class TableViewer {
     this.load();
   }
 
+  addFilter(filter) {
+    this.filters.push(filter);
+    this.offset = 0;
+    this.load();
+  }
+
+  dropFilter(index) {
+    this.filters.splice(index, 1);
+    this.offset = 0;
+    this.load();
+  }
+
+  remember() {
+    const state = { o: this.order || undefined, p: this.offset || undefined,
+      f: this.filters.length ? this.filters : undefined };
+    const text = JSON.stringify(state);
+    setParams({ [this.param]: text === "{}" ? null : text });
+  }
+
   async load() {
-    const text = this.filter.value.trim();
+    this.remember();
+    this.chips.replaceChildren(...this.filters.map((f, i) => el("span",
+      { class: "chip" }, `${f[0]} ${f[1]} ${JSON.stringify(f[2])}`,
+      el("button", { type: "button", class: "link", "aria-label": "remove filter",
+        onclick: () => this.dropFilter(i) }, "×"))));
+    const ticket = (this.ticket = (this.ticket || 0) + 1);
     let page;
     try {
       page = await api.get(this.base + "/rows" + query({ offset: this.offset,
-        limit: PAGE, order: this.order, filter: text ? [text] : [] }));
+        limit: PAGE, order: this.order,
+        filter: this.filters.map((f) => JSON.stringify(f)) }));
     } catch (error) {
+      if (ticket !== this.ticket) { return; }
+      this.status.textContent = "";
       this.body.replaceChildren(failure(error));
       return;
     }
-    this.total = page.total;
+    if (ticket !== this.ticket) { return; }  // a later request answers instead
+    this.builder.columns(page.columns, page.column_types);
     const last = Math.min(page.offset + page.rows.length, page.total);
     this.status.textContent = page.total ? `${page.offset + 1}–${last} of ` +
       `${page.total} rows` : "0 rows";
     this.prev.disabled = page.offset === 0;
     this.next.disabled = last >= page.total;
-    this.body.replaceChildren(page.rows.length ? this.grid(page) : empty("No rows"));
+    this.body.replaceChildren(page.rows.length ? this.grid(page)
+      : empty("No rows", this.filters.length ? "No row matches the filters." : ""));
   }
 
   grid(page) {
     const head = page.columns.map((name) => el("th", { "data-col": name,
+      class: "sortable", title: "sort by " + name,
       onclick: () => this.sortBy(name) }, name + this.arrow(name)));
     return el("table", { class: "grid table-rows" }, el("thead", {}, el("tr", {}, head)),
       el("tbody", {}, page.rows.map((row) => el("tr", {}, row.map((cell) =>
@@ -251,6 +254,9 @@ export class TableViewer {
   }
 
   cell(value) {
+    if (value && typeof value === "object" && value._type === "image-file") {
+      return thumbnail(value, this.run);
+    }
     if (value && typeof value === "object" && value._type) {
       return mediaValue(value, this.run);
     }
@@ -266,5 +272,57 @@ export class TableViewer {
     this.order = this.order === name ? "-" + name : name;
     this.offset = 0;
     this.load();
+  }
+}
+
+function readState(text) {
+  let state = {};
+  try { state = JSON.parse(text || "{}") || {}; } catch { state = {}; }
+  const filters = Array.isArray(state.f) ? state.f.filter((f) =>
+    Array.isArray(f) && f.length === 3) : [];
+  return { order: typeof state.o === "string" ? state.o : "",
+    offset: Math.max(0, Number(state.p) || 0), filters };
+}
+
+// An image cell as a small picture that opens the full image.
+function thumbnail(value, run) {
+  const url = fileUrl(run, value);
+  return el("a", { href: url, target: "_blank", rel: "noopener", class: "thumb-link",
+    title: value.caption || "open the full image" }, el("img", { src: url,
+    loading: "lazy", class: "media-thumb", alt: value.caption || "image" }));
+}
+
+// Column, operator and value of one filter; numbers for numeric columns.
+class FilterBuilder {
+  constructor(add) {
+    this.types = {};
+    this.column = el("select", { class: "filter-column", "aria-label": "column" });
+    this.op = el("select", { class: "filter-op", "aria-label": "operator" },
+      OPERATORS.map((op) => el("option", { value: op }, op)));
+    this.value = el("input", { type: "search", class: "filter-value",
+      placeholder: "value", "aria-label": "filter value" });
+    const submit = (event) => {
+      event.preventDefault();
+      const filter = this.filter();
+      if (filter) { this.value.value = ""; add(filter); }
+    };
+    this.root = el("form", { class: "table-filter", onsubmit: submit }, this.column,
+      this.op, this.value, el("button", { type: "submit" }, "Filter"));
+  }
+
+  columns(names, types) {
+    if (this.column.options.length) { return; }
+    names.forEach((name, i) => { this.types[name] = (types || [])[i]; });
+    this.column.replaceChildren(...names.map((name) =>
+      el("option", { value: name }, name)));
+  }
+
+  filter() {
+    const text = this.value.value.trim();
+    if (!text || !this.column.value) { return null; }
+    const numeric = ["number", "bool"].includes(this.types[this.column.value]);
+    const value = numeric && this.op.value !== "contains" && Number.isFinite(Number(text))
+      ? Number(text) : text;
+    return [this.column.value, this.op.value, value];
   }
 }
