@@ -1,4 +1,9 @@
-"""Media panels of the run page in a real Chromium, from a real training run."""
+"""Media panels of the run page in a real Chromium, from a real training run.
+
+The run (logged by ``log_media.py``) holds images with masks and boxes, a
+histogram over twelve steps, audio, a webm clip, HTML, a 70,000-point cloud,
+PR and ROC curves, a confusion matrix and a table with an image column.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,22 @@ from browser_support import HERE, Dashboard, screenshot, wait_for
 
 TIMEOUT_MS = 30_000
 RUN = "media"
+MEDIA_FILES = 11  # equal content is stored once: 3 samples, mask, tone, 3 thumbs,
+# the cloud, the clip and the page
+TABLES = 4  # predictions and the tables of the PR, ROC and confusion charts
+CLASSES = ["cat", "dog", "bird"]
+PIXELS = """(canvas) => {
+  const data = canvas.getContext('2d').getImageData(
+    0, 0, canvas.width, canvas.height).data;
+  let ink = 0, sum = 0;
+  for (let i = 3; i < data.length; i += 4) {
+    if (data[i] > 0) {
+      ink++;
+      sum = (sum * 31 + data[i - 3] + data[i - 1] * 7 + i) % 1e9;
+    }
+  }
+  return [ink, sum];
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +45,7 @@ def board(dashboard: Dashboard) -> Dashboard:
 
 @pytest.fixture(scope="module")
 def media_run(board: Dashboard) -> str:
-    """A finished run with images, histograms, audio and a table."""
+    """A finished run with every kind of media the tab shows."""
     dashboard = board
     done = subprocess.run(
         [sys.executable, str(HERE / "log_media.py"), dashboard.project, RUN],
@@ -41,8 +62,8 @@ def media_run(board: Dashboard) -> str:
         seen["files"] = sorted(f["path"] for f in files
                                if f["path"].startswith("media/"))
         seen["tables"] = dashboard.get(base + "/tables")["tables"]
-        # Equal content is stored once: the tone and the mask are one file each.
-        return len(seen["files"]) == 5 and bool(seen["tables"])
+        return (len(seen["files"]) == MEDIA_FILES
+                and len(seen["tables"]) == TABLES)
 
     try:
         wait_for(stored, "the media files and the table to be queryable")
@@ -92,10 +113,11 @@ def test_media_tab_renders_image_histogram_audio_and_a_paged_table(
     assert page.text_content("section[data-key=samples] figcaption") == "sample 2"
     page.fill("section[data-key=samples] input[type=range]", "0")
     page.wait_for_selector("section[data-key=samples] figcaption:text-is('sample 0')")
-    assert page.locator("section[data-key=samples] .box-layer .box").count() == 1
+    assert page.locator("section[data-key=samples] .box-layer .box").count() == 2
     assert page.locator("section[data-key=samples] canvas.mask-layer").count() == 1
 
-    assert page.locator("section[data-key=weights] canvas.heatmap").count() == 1
+    weights = "section[data-key=weights] canvas.histogram-canvas"
+    assert page.locator(weights).count() == 1
     page.wait_for_function(
         "() => { const a = document.querySelector('section[data-key=tone] audio');"
         " return a && a.readyState >= 1 && a.duration > 0.9; }", timeout=TIMEOUT_MS)
@@ -112,3 +134,191 @@ def test_media_tab_renders_image_histogram_audio_and_a_paged_table(
     wait_for(lambda: page.text_content(f"{table} tbody tr td") == "59",
              "the table sorted by score, descending")
     screenshot(page, "media")
+
+
+def _open(page: Any, dashboard: Dashboard, run: str, **params: str) -> None:
+    page.goto(dashboard.url(run, tab="media", **params))
+    page.wait_for_selector(".media-grid", timeout=TIMEOUT_MS)
+
+
+def _settled(page: Any) -> None:
+    """Wait until the panels that load on their own have drawn, so that
+    nothing moves under a click."""
+    for canvas in ("cloud", "pr", "roc"):
+        _drawn(page, f"section[data-key={canvas}] canvas")
+    page.wait_for_selector("section[data-key=confusion] table.confusion",
+                           timeout=TIMEOUT_MS)
+
+
+def _pixels(page: Any, selector: str) -> tuple[int, int]:
+    return tuple(page.eval_on_selector(selector, PIXELS))
+
+
+def _drawn(page: Any, selector: str) -> tuple[int, int]:
+    """Pixels drawn on the canvas `selector`, once it has any, and their digest."""
+    page.wait_for_selector(selector, timeout=TIMEOUT_MS)
+    wait_for(lambda: _pixels(page, selector)[0] > 0, f"{selector} drawn")
+    return _pixels(page, selector)
+
+
+def _changed(page: Any, selector: str, before: tuple[int, int]) -> tuple[int, int]:
+    """The canvas's pixels once they differ from `before`."""
+    wait_for(lambda: _pixels(page, selector) != before, f"{selector} redrawn")
+    return _drawn(page, selector)
+
+
+def test_histogram_switches_to_a_ridge_view_that_the_url_keeps(
+    page: Any, board: Dashboard, media_run: str
+):
+    _open(page, board, media_run)
+    canvas = "section[data-key=weights] canvas.histogram-canvas"
+    heatmap = _drawn(page, canvas)
+    assert "12 steps (0–11)" in page.text_content(
+        "section[data-key=weights] figcaption")
+    page.click("section[data-key=weights] button.view-ridge")
+    page.wait_for_selector(canvas + "[data-view=ridge]")
+    ridge = _changed(page, canvas, heatmap)
+    assert "hist=ridge" in page.url
+    screenshot(page, "media-ridge")
+
+    page.reload()
+    page.wait_for_selector(canvas + "[data-view=ridge]", timeout=TIMEOUT_MS)
+    assert page.get_attribute("section[data-key=weights] button.view-ridge",
+                              "aria-pressed") == "true"
+    assert _drawn(page, canvas) == ridge
+
+
+def test_point_cloud_is_thinned_drawn_and_turns_when_dragged(
+    page: Any, board: Dashboard, media_run: str
+):
+    _open(page, board, media_run)
+    canvas = "section[data-key=cloud] canvas.cloud-canvas"
+    first = _drawn(page, canvas)
+    assert page.text_content("section[data-key=cloud] .cloud-count") == (
+        "showing 60,000 of 70,000 points (thinned for drawing)")
+    box = page.locator(canvas).bounding_box()
+    middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(*middle)
+    page.mouse.down()
+    page.mouse.move(middle[0] + 80, middle[1] + 30, steps=5)
+    page.mouse.up()
+    turned = _changed(page, canvas, first)
+    page.mouse.wheel(0, -400)
+    _changed(page, canvas, turned)
+    screenshot(page, "media-point-cloud")
+    page.click("section[data-key=cloud] button.cloud-reset")
+    assert _drawn(page, canvas) == first
+
+
+def test_pr_and_roc_curves_draw_one_line_per_class_with_a_legend(
+    page: Any, board: Dashboard, media_run: str
+):
+    _open(page, board, media_run)
+    for key in ("pr", "roc"):
+        canvas = f"section[data-key={key}] canvas.curve-canvas"
+        drawn = _drawn(page, canvas)
+        legend = page.locator(f"section[data-key={key}] .legend-item")
+        names = [text.split(" (AUC")[0] for text in legend.all_text_contents()]
+        assert names == CLASSES
+        page.click(f"section[data-key={key}] .legend-item[data-series=dog]")
+        assert page.get_attribute(f"section[data-key={key}] .legend-item"
+                                  "[data-series=dog]", "aria-pressed") == "false"
+        assert _changed(page, canvas, drawn)[0] < drawn[0]
+    assert page.text_content("section[data-key=roc] figcaption") == "ROC"
+    page.locator("section[data-key=pr]").scroll_into_view_if_needed()
+    screenshot(page, "media-curves")
+
+
+def test_confusion_matrix_shows_every_count_with_class_labels(
+    page: Any, board: Dashboard, media_run: str
+):
+    _open(page, board, media_run)
+    matrix = "section[data-key=confusion] table.confusion"
+    page.wait_for_selector(matrix, timeout=TIMEOUT_MS)
+    assert page.locator(f"{matrix} th.predicted").all_text_contents() == CLASSES
+    assert page.locator(f"{matrix} th.actual").all_text_contents() == CLASSES
+    rows = [[int(text) for text in page.locator(f"{matrix} tbody tr").nth(i)
+             .locator("td").all_text_contents()] for i in range(len(CLASSES))]
+    # 300 samples, 100 of each class: every row adds up to 100.
+    assert [sum(row) for row in rows] == [100, 100, 100]
+    assert all(row[i] == max(row) for i, row in enumerate(rows))
+    page.locator(matrix).scroll_into_view_if_needed()
+    screenshot(page, "media-confusion")
+
+
+def test_video_plays_and_html_sits_in_a_sandboxed_frame(
+    page: Any, board: Dashboard, media_run: str
+):
+    _open(page, board, media_run)
+    page.wait_for_function(
+        "() => { const v = document.querySelector('section[data-key=clip] video');"
+        " return v && v.readyState >= 1 && v.duration > 1.9; }", timeout=TIMEOUT_MS)
+    assert page.text_content("section[data-key=clip] figcaption") == "sweep"
+    frame = "section[data-key=page] iframe.media-html"
+    page.wait_for_selector(frame, timeout=TIMEOUT_MS)
+    assert page.get_attribute(frame, "sandbox") == ""
+    inner = page.frame_locator(frame).locator("h1")
+    inner.wait_for(timeout=TIMEOUT_MS)
+    assert inner.text_content() == "report"
+    page.locator(frame).scroll_into_view_if_needed()
+    screenshot(page, "media-video-html")
+
+
+def test_mask_toggle_and_opacity_and_box_filters_change_the_image_layers(
+    page: Any, board: Dashboard, media_run: str
+):
+    _open(page, board, media_run)
+    card = "section[data-key=samples]"
+    mask = f"{card} canvas.mask-layer"
+    page.wait_for_selector(mask, timeout=TIMEOUT_MS)
+    page.uncheck(f"{card} .layer-controls label:has-text('truth') input")
+    assert page.eval_on_selector(mask, "(c) => c.hidden") is True
+    page.check(f"{card} .layer-controls label:has-text('truth') input")
+    assert page.eval_on_selector(mask, "(c) => c.hidden") is False
+    page.fill(f"{card} input[aria-label='truth opacity']", "0.8")
+    assert page.eval_on_selector(mask, "(c) => c.style.opacity") == "0.8"
+
+    boxes = page.locator(f"{card} .box-layer .box")
+    assert boxes.count() == 2
+    page.uncheck(f"{card} .layer-controls label:has-text('corner') input")
+    assert boxes.all_text_contents() == ["square"]
+    page.check(f"{card} .layer-controls label:has-text('corner') input")
+    assert boxes.count() == 2
+    page.fill(f"{card} input[aria-label='minimum score']", "0.5")
+    assert boxes.all_text_contents() == ["square"]
+    screenshot(page, "media-image-layers")
+
+
+def test_table_filters_on_the_server_shows_thumbnails_and_reloads_the_same(
+    page: Any, board: Dashboard, media_run: str
+):
+    _open(page, board, media_run)
+    table = "section[data-key=predictions] .table-viewer"
+    page.wait_for_selector(f"{table} .table-status:text-is('1–25 of 60 rows')",
+                           timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        f"() => {{ const i = document.querySelector('{table} img.media-thumb');"
+        " return i && i.complete && i.naturalWidth === 16; }", timeout=TIMEOUT_MS)
+    _settled(page)
+    page.select_option(f"{table} select.filter-column", "label")
+    page.select_option(f"{table} select.filter-op", "contains")
+    page.fill(f"{table} input.filter-value", "row-1")
+    page.click(f"{table} form.table-filter button[type=submit]")
+    page.wait_for_selector(f"{table} .table-status:text-is('1–11 of 11 rows')")
+    page.click(f"{table} th[data-col=score]")
+    page.wait_for_selector(f"{table} th[data-col=score]:has-text('▲')")
+    page.click(f"{table} th[data-col=score]")
+    page.wait_for_selector(f"{table} th[data-col=score]:has-text('▼')")
+    wait_for(lambda: page.text_content(f"{table} tbody tr td") == "19",
+             "the filtered rows sorted by score, descending")
+    assert page.text_content(f"{table} .filter-chips .chip") == (
+        'label contains "row-1"×')
+    screenshot(page, "media-table")
+
+    page.reload()
+    page.wait_for_selector(f"{table} .table-status:text-is('1–11 of 11 rows')",
+                           timeout=TIMEOUT_MS)
+    assert page.text_content(f"{table} tbody tr td") == "19"
+    page.click(f"{table} .filter-chips .chip button")
+    page.wait_for_selector(f"{table} .table-status:text-is('1–25 of 60 rows')")
+    assert page.text_content(f"{table} tbody tr td") == "59"
