@@ -9,7 +9,11 @@ on whatever run is current when they fire:
   signal and flush the WAL, then hand over to the handler that was there
   before, or to the signal's default action; they never exit on their own;
 - in a forked child the run goes quiet: the child never writes the parent's
-  WAL, and its ``atexit`` does nothing.
+  WAL, and its ``atexit`` does nothing. Around each ``fork`` the signals get
+  their earlier handlers back, so the child starts with them: CPython drops a
+  signal that reaches a Python-level handler before the child has finished
+  forking, and a worker that ``Pool.terminate()`` sends SIGTERM that early
+  would otherwise never exit.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class ProcessHooks:
         self._previous_excepthook = sys.excepthook
         self._previous_exit = sys.exit
         self._exit_code: int | None = None
+        self._lent_back: list[int] = []
 
     def install(self) -> None:
         """Install what is not installed yet (signals need the main thread)."""
@@ -49,10 +54,32 @@ class ProcessHooks:
             sys.excepthook = self._excepthook
             self._previous_exit = sys.exit
             sys.exit = self._exit  # type: ignore[assignment]
-            os.register_at_fork(after_in_child=self._forked)
+            os.register_at_fork(
+                before=self._lend_back_signals,
+                after_in_parent=self._take_signals_again,
+                after_in_child=self._after_fork_in_child,
+            )
         if threading.current_thread() is threading.main_thread():
             for signum in HANDLED_SIGNALS:
                 self._install_signal(signum)
+
+    def _lend_back_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may set handlers
+        for signum, previous in self._previous_handlers.items():
+            if signal.getsignal(signum) == self._on_signal:
+                signal.signal(signum, previous)
+                self._lent_back.append(signum)
+
+    def _take_signals_again(self) -> None:
+        for signum in self._lent_back:
+            signal.signal(signum, self._on_signal)
+        self._lent_back.clear()
+
+    def _after_fork_in_child(self) -> None:
+        self._lent_back.clear()
+        self._previous_handlers.clear()
+        self._forked()
 
     def _install_signal(self, signum: int) -> None:
         if signum in self._previous_handlers:

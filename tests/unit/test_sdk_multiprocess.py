@@ -232,3 +232,30 @@ def _stop_agents(pids: list[int]) -> None:
                 proc.wait(10)
         except (psutil.NoSuchProcess, psutil.TimeoutExpired):
             continue
+
+
+FORK_SIGNALS = """
+    import os, signal, sys
+    import lodestar
+
+    run = lodestar.init(project="fork-signals", mode="offline",
+                        settings={"system_metrics": False, "console": "off"})
+    pid = os.fork()
+    if pid == 0:
+        # a child that Pool.terminate() signals before it has started runs
+        # the default action, not a Python handler that could drop the signal
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        os.kill(os.getpid(), signal.SIGTERM)
+        os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    print("child ended by", os.waitstatus_to_exitcode(status), flush=True)
+    print("parent handler", signal.getsignal(signal.SIGTERM).__name__, flush=True)
+    run.finish()
+"""
+
+
+def test_forked_child_starts_with_the_default_signal_handlers(workdir):
+    done = _run(workdir, FORK_SIGNALS)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"child ended by {-signal.SIGTERM}", "parent handler _on_signal"]
