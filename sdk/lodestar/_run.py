@@ -92,6 +92,10 @@ class Run:
         self._full_queue_wait = FULL_QUEUE_WAIT
         self._step = start_step
         self._pending: list[Any] | None = None  # [step, row, time]
+        # log() from several threads: each row gets its own step, and rows
+        # reach the queue in step order. Re-entrant, for a signal handler that
+        # flushes while the main thread is inside log().
+        self._log_lock = threading.RLock()
         self._start = info.started_at
         self._pid = os.getpid()
         self._inactive = writer is None
@@ -204,13 +208,14 @@ class Run:
             if rich_values.has_rich(row):
                 sink = rich_values.run_sink(self)
                 row = rich_values.encode_row(sink, row, self._step_of(step))
-            now = _time()
-            if step is None and commit is True and self._pending is None:
-                current = self._step
-                self._step = current + 1
-                self._put((ROW, current, now, now - self._start, row))
-            else:
-                self._log_held(row, step, commit, now)
+            with self._log_lock:
+                now = _time()
+                if step is None and commit is True and self._pending is None:
+                    current = self._step
+                    self._step = current + 1
+                    self._put((ROW, current, now, now - self._start, row))
+                else:
+                    self._log_held(row, step, commit, now)
         except Exception as exc:  # noqa: BLE001 - training must go on
             self._fault(exc)
 
@@ -491,6 +496,7 @@ class Run:
     def _after_fork_in_child(self) -> None:
         self._inactive = True
         self._inactive_reason = "fork"
+        self._log_lock = threading.RLock()  # another thread may have held it
         self._writer = None
         self._queue = deque()
         self._pending = None

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 
 import pytest
@@ -141,3 +143,37 @@ def test_step_ranges_detect_repeats_in_any_order():
     assert (seen.starts, seen.ends) == ([0], [11])
     assert all(seen.add(step) for step in range(12))
     assert 12 not in seen
+
+
+def test_log_from_several_threads_gives_each_row_its_own_step(workdir):
+    # switch threads as often as the interpreter allows, to meet the races
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        _log_from_threads(workdir)
+    finally:
+        sys.setswitchinterval(previous)
+
+
+def _log_from_threads(workdir):
+    run = offline(workdir, settings={"system_metrics": False, "console": "off"})
+    threads, per_thread = 4, 5_000
+    start = threading.Barrier(threads)
+
+    def log_rows(index: int) -> None:
+        start.wait()
+        for i in range(per_thread):
+            run.log({f"t{index}": float(i)})
+
+    workers = [threading.Thread(target=log_rows, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    run.finish()
+
+    stored = rows(run)
+    assert [step for step, *_ in stored] == list(range(threads * per_thread))
+    for index in range(threads):
+        mine = [values[f"t{index}"] for *_, values in stored if f"t{index}" in values]
+        assert mine == [float(i) for i in range(per_thread)]
