@@ -2,9 +2,11 @@
 
 A chart is `buckets` pixels-ish wide, so the query cuts the x range into that
 many buckets and returns, per bucket, the last value (the line), the finite
-minimum and maximum (the band) and how many values were NaN or infinite (the
-gap markers). When the range holds no more points than buckets, every logged
-point comes back as it is: zooming in ends at the raw data.
+minimum and maximum (the band) and how many values were NaN, +Infinity or
+-Infinity (the marked gaps: ``bad`` counts them, ``marks`` names them, as
+``"NaN"`` or ``"2 NaN, 1 +Inf"``). When the range holds no more points than
+buckets, every logged point comes back as it is: zooming in ends at the raw
+data.
 
 The x axis is `_step`, `_runtime` or `_timestamp`; plotting one metric
 against another uses the history route's real rows instead.
@@ -33,7 +35,8 @@ _VALUE = "if(kind = 1, f64, toFloat64(i64))"
 
 _RAW = """
 SELECT run_id, key, {x} AS x, {v} AS y, y AS lo, y AS hi,
-       toUInt32(NOT isFinite(y)) AS bad
+       toUInt32(NOT isFinite(y)) AS bad, toUInt32(isNaN(y)) AS nan,
+       toUInt32(y = inf) AS pinf, toUInt32(y = -inf) AS ninf
 FROM history FINAL
 WHERE {where} AND x >= {{lo:Float64}} AND x <= {{hi:Float64}}
 ORDER BY run_id, key, x, step
@@ -42,7 +45,8 @@ ORDER BY run_id, key, x, step
 _BUCKETED = """
 SELECT run_id, key, max(x) AS x, argMax(v, step) AS y,
        minOrNullIf(v, isFinite(v)) AS lo, maxOrNullIf(v, isFinite(v)) AS hi,
-       countIf(NOT isFinite(v)) AS bad
+       countIf(NOT isFinite(v)) AS bad, countIf(isNaN(v)) AS nan,
+       countIf(v = inf) AS pinf, countIf(v = -inf) AS ninf
 FROM (
     SELECT run_id, key, step, {x} AS x, {v} AS v,
            least({{b:Int64}} - 1,
@@ -150,14 +154,26 @@ def _group(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
             row["run_id"], row["key"]
         ):
             series.append({"run": row["run_id"], "key": row["key"], "x": [],
-                           "y": [], "lo": [], "hi": [], "bad": []})
+                           "y": [], "lo": [], "hi": [], "bad": [], "marks": []})
         current = series[-1]
         current["x"].append(row["x"])
         current["y"].append(values.encode(row["y"]))
         current["lo"].append(_finite(row["lo"]))
         current["hi"].append(_finite(row["hi"]))
         current["bad"].append(int(row["bad"]))
+        current["marks"].append(_marks(row))
     return series
+
+
+_KINDS = (("nan", "NaN"), ("pinf", "+Inf"), ("ninf", "-Inf"))
+
+
+def _marks(row: dict[str, Any]) -> str:
+    """Which non-finite values a point or bucket held: "", "NaN", "2 NaN, 1 +Inf"."""
+    found = [(int(row[column]), name) for column, name in _KINDS if row[column]]
+    if len(found) == 1 and found[0][0] == 1:
+        return found[0][1]
+    return ", ".join(f"{count} {name}" for count, name in found)
 
 
 def _finite(value: float | None) -> float | None:
