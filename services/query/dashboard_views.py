@@ -1,7 +1,8 @@
 """Saved dashboards, kept in the query service's ``views`` KV bucket.
 
 A dashboard belongs to a project: a title, a runs filter and a grid of panels
-(each with a kind, metrics and a place in the grid). Anyone who can read the
+(each with a kind, its metrics and its size in the four-column grid; its
+place is its order). Anyone who can read the
 project can open it by its URL; anyone who can write the project can save
 over it. Keys are ``dash.<entity>.<project>.<slug>`` with every part encoded
 by `names.encode_token`, so any project name works.
@@ -21,6 +22,9 @@ from ..common.names import encode_token
 
 PANEL_KINDS = ("line", "bar", "scalar", "table", "media")
 MAX_PANELS = 64
+MAX_METRICS = 16
+PANEL_WIDTH = 4  # columns of the dashboard grid
+PANEL_HEIGHT = 3  # rows of the dashboard grid
 MAX_BYTES = 256 * 1024
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -45,20 +49,34 @@ def check_dashboard(slug: str, body: dict[str, Any]) -> dict[str, Any]:
     panels = body.get("panels", [])
     if not isinstance(panels, list) or len(panels) > MAX_PANELS:
         raise ViewError("panels", f"a list of at most {MAX_PANELS} panels")
-    for index, panel in enumerate(panels):
-        kind = panel.get("kind") if isinstance(panel, dict) else None
-        if kind not in PANEL_KINDS:
-            raise ViewError(f"panel {index} kind {kind!r}",
-                            f"use one of {', '.join(PANEL_KINDS)}")
     record = {
         "id": slug,
         "title": str(body.get("title") or slug)[:200],
         "filter": str(body.get("filter") or ""),
-        "panels": panels,
+        "panels": [_check_panel(i, panel) for i, panel in enumerate(panels)],
     }
     if len(json.dumps(record)) > MAX_BYTES:
         raise ViewError("dashboard", f"keep it under {MAX_BYTES // 1024} KiB")
     return record
+
+
+def _check_panel(index: int, panel: Any) -> dict[str, Any]:
+    """A panel's kind, title, metrics and place: `{"w": 1-4, "h": 1-3}`."""
+    kind = panel.get("kind") if isinstance(panel, dict) else None
+    if kind not in PANEL_KINDS:
+        raise ViewError(f"panel {index} kind {kind!r}",
+                        f"use one of {', '.join(PANEL_KINDS)}")
+    metrics = panel.get("metrics") or []
+    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+        raise ViewError(f"panel {index} metrics {metrics!r}", "a list of metric names")
+    layout = panel.get("layout") or {}
+    sizes = {"w": layout.get("w", 1), "h": layout.get("h", 1)}
+    for name, most in (("w", PANEL_WIDTH), ("h", PANEL_HEIGHT)):
+        if not isinstance(sizes[name], int) or not 1 <= sizes[name] <= most:
+            raise ViewError(f"panel {index} layout {name}={sizes[name]!r}",
+                            f"a whole number from 1 to {most}")
+    return {"kind": kind, "title": str(panel.get("title") or "")[:200],
+            "metrics": metrics[:MAX_METRICS], "layout": sizes}
 
 
 class Dashboards:
@@ -90,11 +108,12 @@ class Dashboards:
         """Id, title and save time of each dashboard of a project."""
         prefix = _key(entity, project, "")
         try:
-            keys = await self._kv.keys(filters=[prefix + "*"])
+            # nats-py matches these filters as substrings, not subject wildcards.
+            keys = await self._kv.keys(filters=[prefix])
         except NoKeysError:
             return []
         found = []
-        for key in sorted(keys):
+        for key in sorted(k for k in keys if k.startswith(prefix)):
             record = await self.get(entity, project, key[len(prefix):])
             if record:
                 found.append({k: record[k] for k in ("id", "title", "saved_at",
