@@ -35,12 +35,20 @@ export class ChartGrid {
     watchResize({ forEach: (fn) => this.panels.forEach(fn) }, this.sections);
   }
 
+  // Built-in axes first, then every numeric metric, in two labelled groups.
+  xOptions() {
+    const option = (k) => el("option", { value: k, selected: k === this.settings.xAxis },
+      k);
+    const metrics = this.xChoices.filter((k) => !BUILT_IN_X.includes(k));
+    return [el("optgroup", { label: "built-in" }, BUILT_IN_X.map(option)),
+      metrics.length ? el("optgroup", { label: "metrics" }, metrics.map(option)) : null];
+  }
+
   toolbar() {
     const x = el("select", { id: "x-axis", "aria-label": "X axis",
       onchange: (event) => this.change({ xAxis: event.target.value }, { x:
         event.target.value === "_step" ? null : event.target.value }) },
-    this.xChoices.map((k) => el("option", { value: k, selected: k === this.settings.xAxis },
-      k)));
+    this.xOptions());
     const smooth = el("input", { type: "range", id: "smoothing", min: "0", max: "0.99",
       step: "0.01", value: String(this.settings.smoothing), "aria-label": "Smoothing" });
     const shown = el("output", { for: "smoothing" }, this.settings.smoothing.toFixed(2));
@@ -50,8 +58,8 @@ export class ChartGrid {
       setParams({ smooth: Number(smooth.value) || null });
       this.panels.forEach((p) => p.draw());
     });
-    const log = el("input", { type: "checkbox", id: "log-scale", checked: this.settings.log,
-      onchange: (event) => {
+    const log = el("input", { type: "checkbox", id: "log-scale",
+      checked: this.settings.log, onchange: (event) => {
         this.settings.log = event.target.checked;
         setParams({ log: event.target.checked ? "1" : null });
         this.panels.forEach((p) => p.draw());
@@ -68,7 +76,8 @@ export class ChartGrid {
     if (this.group) {
       tools.push(el("label", {}, el("input", { type: "checkbox", id: "group-members",
         checked: this.settings.members, onchange: (event) => this.change(
-          { members: event.target.checked }, { members: event.target.checked ? "1" : null }),
+          { members: event.target.checked },
+          { members: event.target.checked ? "1" : null }),
       }), " every member"));
     }
     return el("div", { class: "toolbar chart-toolbar" }, tools);

@@ -5,6 +5,7 @@
 
 import { api, projectPath, query, runPath } from "./api.js";
 import { ChartGrid, keysOf, numericKeys } from "./chartpage.js";
+import { runColours } from "./charts.js";
 import { colourOf, el, empty, link, show } from "./dom.js";
 import { watch } from "./live.js";
 import { current, setParams } from "./route.js";
@@ -26,7 +27,9 @@ export async function compareView(main, entity, project) {
       + "Compare."));
     return;
   }
-  const lines = runs.map((r) => ({ id: r.id, label: r.name || r.id, colour: colourOf(r.id) }));
+  const colours = runColours(runs.map((r) => r.id));
+  runs.forEach((run) => { run.colour = colours.get(run.id); });
+  const lines = runs.map((r) => ({ id: r.id, label: r.name || r.id, colour: r.colour }));
   main.append(chips(entity, project, runs));
   const grid = new ChartGrid({ entity, project, runs: lines, group: group ? {
     label: group.split(":").slice(1).join(":") || "(none)", colour: colourOf(group) }
@@ -50,8 +53,8 @@ async function groupRuns(entity, project, group) {
 }
 
 function chips(entity, project, runs) {
-  return el("ul", { class: "run-chips" }, runs.map((run) => el("li", { "data-run": run.id },
-    el("i", { style: "background:" + colourOf(run.id) }),
+  return el("ul", { class: "run-chips" }, runs.map((run) => el("li",
+    { "data-run": run.id }, el("i", { style: "background:" + run.colour }),
     link(run.name || run.id, "/" + [entity, project, "runs", run.id]
       .map(encodeURIComponent).join("/")))));
 }
@@ -70,7 +73,7 @@ export function configDiff(runs) {
   const table = shown.length ? el("table", { class: "grid diff", id: "config-diff" },
     el("thead", {}, el("tr", {}, el("th", {}, "config key"), runs.map((run) =>
       el("th", {}, el("i", { class: "swatch", style: "background:" +
-        colourOf(run.id) }), run.name || run.id)))),
+        (run.colour || colourOf(run.id)) }), run.name || run.id)))),
     el("tbody", {}, shown.map((key) => el("tr", { "data-key": key,
       class: differs(key) ? "differs" : "" }, el("td", { class: "key" }, key),
     flat.map((m) => el("td", {}, m.has(key) ? show(m.get(key)) : "—"))))))

@@ -28,7 +28,7 @@ export async function fetchLines(entity, project, runs, keys, settings, range) {
     const x = found.sampled ? snap(s.x, found) : s.x;
     lines.get(s.key).push({ id: run.id, label: run.label || run.id,
       colour: run.colour || colourOf(run.id), x, y: s.y, lo: s.lo, hi: s.hi,
-      bad: s.bad, sampled: found.sampled });
+      bad: s.bad, marks: s.marks, sampled: found.sampled });
   }
   return lines;
 }
