@@ -3,6 +3,8 @@
 1. The run page's chart data for a run with POINTS steps of KEYS metrics
    (1,000,000 each by default): the keys, the run's fold, and one bucketed
    series request for every metric, as the page makes them.
+   Then one zoomed chart, as a drag asks for it: a tenth of the range
+   (still bucketed) and 500 steps of it (the raw points).
 2. One page of a filtered, sorted runs table in a project of RUNS runs
    (10,000 by default), as the runs table asks for it.
 
@@ -95,6 +97,11 @@ def run_page(storage: Storage, keys: list[str]) -> None:
     read_series(storage, SeriesRequest(ENTITY, PROJECT, ["big"], keys))
 
 
+def zoomed(storage: Storage, key: str, lo: float, hi: float) -> dict:
+    return read_series(storage, SeriesRequest(ENTITY, PROJECT, ["big"], [key],
+                                              buckets=800, lo=lo, hi=hi))
+
+
 def table_page(storage: Storage) -> dict:
     search = RunSearch(storage)
     return search.page(ENTITY, PROJECT, parse_filter(FILTER), "-summary_metrics.acc",
@@ -122,6 +129,12 @@ def main() -> None:
 
         timed(f"run page data, {args.keys} metrics x {args.points:,} points",
               lambda: run_page(storage, keys), args.repeat)
+        for lo, hi in ((0.45, 0.55), (0.5, 0.5 + 499 / args.points)):
+            window = (lo * args.points, hi * args.points)
+            points = len(zoomed(storage, keys[0], *window)["series"][0]["x"])
+            timed(f"zoomed chart, steps {window[0]:,.0f}-{window[1]:,.0f} "
+                  f"({points} points drawn)",
+                  lambda w=window: zoomed(storage, keys[0], *w), args.repeat)
         found = table_page(storage)
         timed(f"runs table page of {args.runs:,} runs, filter {FILTER!r} "
               f"({found['total']:,} match), sorted by summary acc",
