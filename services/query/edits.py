@@ -20,6 +20,7 @@ import hmac
 import json
 import time
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from lodestar._proto import events_pb2
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..common.accounts import Principal
 from .auth import principal, require_entity
+from .dashboard_proxy import call_service, forwarded_headers, service_url
 from .history import RunRef
 from .publish import Published, PublishFailed, Target
 from .runs import RunReader
@@ -88,15 +90,46 @@ async def delete_run(
     request: Request, who: Caller, entity: str, project: str, run_id: str,
     delete_artifacts: bool = False,
 ) -> dict[str, Any]:
-    """Hide the run for good (a tombstone); its rows stay in the store."""
+    """Hide the run for good (a tombstone); its rows stay in the store.
+
+    With `delete_artifacts`, the artifact versions the run logged are deleted
+    first (aliases and all), so a failure there leaves the run to retry.
+    """
     ref = _ref(who, entity, project, run_id)
     run = await asyncio.to_thread(_existing, request, ref)
     reason = f"deleted by {who.user}"
+    removed: list[str] = []
     if delete_artifacts:
         reason += "; delete_artifacts"
+        removed = await asyncio.to_thread(_delete_logged_artifacts, request, who, ref)
     event = events_pb2.Event(tombstone=events_pb2.Tombstone(reason=reason))
     await _publish(request, ref, [event], run, who.user)
-    return {"id": run_id, "deleted": True, "delete_artifacts": delete_artifacts}
+    return {"id": run_id, "deleted": True, "delete_artifacts": delete_artifacts,
+            "deleted_artifacts": removed}
+
+
+def _delete_logged_artifacts(
+    request: Request, who: Principal, ref: RunRef
+) -> list[str]:
+    """Delete every artifact version `ref` logged; returns their ``name:vN``."""
+    from .files import run_artifacts  # files imports this module
+
+    logged = run_artifacts(request, who, ref.entity, ref.project, ref.run_id)
+    base = service_url(request.app.state.config, "artifacts") + "/api/v1/artifacts/"
+    headers = forwarded_headers(request)
+    removed = []
+    for item in logged["artifacts"]:
+        place = "/".join(quote(part, safe="") for part in (
+            item["entity"], item["project"], item["name"]))
+        url = f"{base}{place}/versions/{quote(item['version'], safe='')}"
+        status, body, _ = call_service("DELETE", url + "?delete_aliases=true", None,
+                                       headers)
+        if status not in (200, 404):  # 404: deleted already
+            raise HTTPException(status, "could not delete artifact "
+                                f"{item['name']}:{item['version']}: "
+                                f"{body.decode(errors='replace')}")
+        removed.append(f"{item['name']}:{item['version']}")
+    return removed
 
 
 @router.post("/internal/v1/applied", tags=["internal"])

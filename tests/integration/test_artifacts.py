@@ -251,3 +251,25 @@ def test_bad_names_and_specs_are_refused_on_the_client():
     with pytest.raises(BadPath):
         with art.new_file("/abs/path.txt"):
             pass
+
+
+def test_deleting_a_run_with_its_artifacts_deletes_the_versions_it_logged(
+    local_platform, tmp_path,
+):
+    _log(local_platform, tmp_path / "keep", "art-run-delete", "kept")
+    _version, run_id = _log(local_platform, tmp_path / "gone", "art-run-delete",
+                            "gone")
+    owner = entity(local_platform)
+    reader = api(local_platform)
+    wait_for(lambda: reader.run(f"{owner}/art-run-delete/{run_id}")
+             .logged_artifacts(), 30, "the logged version to be recorded")
+
+    reader.run(f"{owner}/art-run-delete/{run_id}").delete(delete_artifacts=True)
+
+    with pytest.raises(ApiError) as deleted:
+        reader.artifact(f"{owner}/art-run-delete/dataset-x:v1")
+    assert deleted.value.status == 404
+    assert reader.artifact(f"{owner}/art-run-delete/dataset-x:v0").version == "v0"
+    with pytest.raises(ApiError) as run_gone:
+        reader.run(f"{owner}/art-run-delete/{run_id}")
+    assert run_gone.value.status == 404

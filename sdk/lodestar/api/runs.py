@@ -103,7 +103,8 @@ class Run:
         """Delete the run: it disappears from every read, for good.
 
         Its rows stay in the store (a tombstone hides them), and a later
-        sync of its WAL does not bring it back.
+        sync of its WAL does not bring it back. With `delete_artifacts`, the
+        artifact versions it logged are deleted too, with their aliases.
         """
         params = {"delete_artifacts": "true" if delete_artifacts else None}
         self._transport.delete(run_path(*self.path), params)
