@@ -57,8 +57,8 @@ export function classColour(id) {
   return [f(0), f(8), f(4)];
 }
 
-// Draws into `canvas` (inside `box`) now and whenever the box's width
-// changes: `draw(ctx, width, height)` in CSS pixels.
+// Draws into `canvas` (inside `box`) now and whenever the box's width or the
+// theme changes: `draw(ctx, width, height)` in CSS pixels.
 export function drawOnResize(box, canvas, height, draw) {
   let drawn = 0;
   const paint = () => {
@@ -67,6 +67,12 @@ export function drawOnResize(box, canvas, height, draw) {
     drawn = width;
     draw(fitCanvas(canvas, width, height), width, height);
   };
+  const again = () => { drawn = 0; paint(); };
   new ResizeObserver(paint).observe(box);
-  return () => { drawn = 0; paint(); };
+  const themes = new MutationObserver(() => {
+    if (box.isConnected) { again(); } else { themes.disconnect(); }
+  });
+  themes.observe(document.documentElement, { attributes: true,
+    attributeFilter: ["data-theme"] });
+  return again;
 }

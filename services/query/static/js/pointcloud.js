@@ -47,8 +47,8 @@ export class CloudViewer {
     const shown = this.points.length < all.length
       ? `showing ${this.points.length.toLocaleString()} of ` +
         `${all.length.toLocaleString()} points (thinned for drawing)`
-      : `${all.length.toLocaleString()} points`;
-    const extra = this.boxes.length ? `, ${this.boxes.length} boxes` : "";
+      : plural(all.length, "point");
+    const extra = this.boxes.length ? ", " + plural(this.boxes.length, "box") : "";
     this.nodes = [el("div", { class: "toolbar" }, reset,
       el("span", { class: "muted cloud-count" }, shown + extra)), this.box,
     value.caption ? el("figcaption", {}, value.caption) : null];
@@ -120,6 +120,11 @@ export class CloudViewer {
     this.vectors.forEach((vector) => drawVector(ctx, vector, project, colours));
     drawAxes(ctx, this.projector(width, height), this.frame, height);
   }
+}
+
+function plural(count, noun) {
+  const word = count === 1 ? noun : noun + (noun.endsWith("x") ? "es" : "s");
+  return `${count.toLocaleString()} ${word}`;
 }
 
 function clamp(value, low, high) {
