@@ -150,6 +150,17 @@ def _settled(page: Any) -> None:
                            timeout=TIMEOUT_MS)
 
 
+def _click(page: Any, selector: str) -> None:
+    """Scroll to the element, then click it.
+
+    Chromium may route a click that follows its own scroll to the sandboxed
+    HTML frame that was under the pointer before the scroll.
+    """
+    page.locator(selector).scroll_into_view_if_needed()
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(done))")
+    page.click(selector)
+
+
 def _pixels(page: Any, selector: str) -> tuple[int, int]:
     return tuple(page.eval_on_selector(selector, PIXELS))
 
@@ -303,11 +314,11 @@ def test_table_filters_on_the_server_shows_thumbnails_and_reloads_the_same(
     page.select_option(f"{table} select.filter-column", "label")
     page.select_option(f"{table} select.filter-op", "contains")
     page.fill(f"{table} input.filter-value", "row-1")
-    page.click(f"{table} form.table-filter button[type=submit]")
+    _click(page, f"{table} form.table-filter button[type=submit]")
     page.wait_for_selector(f"{table} .table-status:text-is('1–11 of 11 rows')")
-    page.click(f"{table} th[data-col=score]")
+    _click(page, f"{table} th[data-col=score]")
     page.wait_for_selector(f"{table} th[data-col=score]:has-text('▲')")
-    page.click(f"{table} th[data-col=score]")
+    _click(page, f"{table} th[data-col=score]")
     page.wait_for_selector(f"{table} th[data-col=score]:has-text('▼')")
     wait_for(lambda: page.text_content(f"{table} tbody tr td") == "19",
              "the filtered rows sorted by score, descending")
@@ -319,6 +330,45 @@ def test_table_filters_on_the_server_shows_thumbnails_and_reloads_the_same(
     page.wait_for_selector(f"{table} .table-status:text-is('1–11 of 11 rows')",
                            timeout=TIMEOUT_MS)
     assert page.text_content(f"{table} tbody tr td") == "19"
-    page.click(f"{table} .filter-chips .chip button")
+    _click(page, f"{table} .filter-chips .chip button")
     page.wait_for_selector(f"{table} .table-status:text-is('1–25 of 60 rows')")
     assert page.text_content(f"{table} tbody tr td") == "59"
+
+
+def test_point_cloud_draws_stored_boxes_and_vectors_in_the_dark_theme(
+    page: Any, board: Dashboard, media_run: str
+):
+    """Boxes and vectors of a scene file are drawn in their own colours."""
+    page.add_init_script("if (window.top === window) "
+                         "{ localStorage.setItem('lodestar.theme', 'dark'); }")
+    _open(page, board, media_run)
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.evaluate("""async () => {
+      const { CloudViewer } = await import('/static/js/pointcloud.js');
+      const corners = [[0,0,0],[1,0,0],[1,1,0],[0,1,0],[0,0,1],[1,0,1],[1,1,1],[0,1,1]];
+      const scene = { points: [[0.5, 0.5, 0.5, 1]],
+        boxes: [{ corners, label: 'car', color: [255, 0, 0] }],
+        vectors: [{ start: [0, 0, 0], end: [2, 2, 2], color: [0, 255, 0] }] };
+      const viewer = new CloudViewer(scene, { caption: 'scene' });
+      const host = document.createElement('section');
+      host.id = 'scene-host';
+      host.style.width = '600px';
+      host.append(...viewer.nodes.filter(Boolean));
+      document.querySelector('.media-grid').prepend(host);
+    }""")
+    canvas = "#scene-host canvas.cloud-canvas"
+    _drawn(page, canvas)
+    reds, greens = page.eval_on_selector(canvas, """(canvas) => {
+      const d = canvas.getContext('2d').getImageData(
+        0, 0, canvas.width, canvas.height).data;
+      let reds = 0, greens = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i] > 200 && d[i + 1] < 60 && d[i + 2] < 60) { reds++; }
+        if (d[i + 1] > 200 && d[i] < 60 && d[i + 2] < 60) { greens++; }
+      }
+      return [reds, greens];
+    }""")
+    assert reds > 100 and greens > 20
+    assert page.text_content("#scene-host .cloud-count") == "1 point, 1 box"
+    page.locator("#scene-host").scroll_into_view_if_needed()
+    screenshot(page, "media-dark")
