@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from ..common.api_docs import add_api_docs
 from ..common.config import PlatformConfig
 from . import api
 from .errors import InvalidRequest, NotFound, SecretError
@@ -20,11 +21,13 @@ def create_app(
 ) -> FastAPI:
     """The application; its lifespan starts and stops an `AlertsService`."""
     service = AlertsService(config, settings)
-    app = FastAPI(title="Lodestar alerts API", lifespan=_lifespan)
+    app = FastAPI(title="Lodestar alerts API", lifespan=_lifespan,
+                  docs_url=None, redoc_url=None)  # see common.api_docs
     app.state.service = service
     app.state.accounts = service.accounts  # read by the shared key check
     app.include_router(api.router)
     _add_platform_routes(app)
+    add_api_docs(app)
     app.add_exception_handler(InvalidRequest, _answer(422))
     app.add_exception_handler(NotFound, _answer(404))
     app.add_exception_handler(SecretError, _answer(503))

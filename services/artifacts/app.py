@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..common import bus
 from ..common.accounts import AccountsView
+from ..common.api_docs import add_api_docs
 from ..common.config import PlatformConfig
 from ..query.publish import EventPublisher
 from . import routes
@@ -34,6 +35,7 @@ ACCOUNTS_TIMEOUT_S = 30.0
 def create_app(config: PlatformConfig) -> FastAPI:
     """The artifacts application for the platform of `config`."""
     app = FastAPI(
+        docs_url=None, redoc_url=None,  # see common.api_docs
         title="Lodestar artifacts API", lifespan=_lifespan,
         description="Blobs (content-addressed chunks per entity, uploaded and "
         "downloaded through signed S3 URLs), artifact versions and aliases.",
@@ -47,6 +49,7 @@ def create_app(config: PlatformConfig) -> FastAPI:
     app.add_exception_handler(ArtifactsError, _failed)
     app.middleware("http")(_count)
     _add_platform_routes(app)
+    add_api_docs(app)
     return app
 
 

@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ..common import bus
 from ..common.accounts import Accounts, AccountsView
+from ..common.api_docs import add_api_docs
 from ..common.config import PlatformConfig
 from ..writer.consumer import Writer
 from ..writer.migrations import migrate
@@ -40,6 +41,7 @@ ACCOUNTS_TIMEOUT_S = 30.0
 def create_app(config: PlatformConfig, storage: Storage) -> FastAPI:
     """The application, serving `storage` with the accounts of `config`."""
     app = FastAPI(
+        docs_url=None, redoc_url=None,  # see common.api_docs
         title="Lodestar query API",
         version=routes.VERSION,
         lifespan=_lifespan,
@@ -62,6 +64,7 @@ def create_app(config: PlatformConfig, storage: Storage) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(dashboard_artifacts.router)
     _add_platform_routes(app)
+    add_api_docs(app)
     dashboard.add_page_routes(app)
     app.add_exception_handler(StorageError, _storage_failed)
     app.middleware("http")(app.state.requests.middleware)
