@@ -70,6 +70,7 @@ class RunInfo:
     started_at: float = 0.0
     resumed: bool = False
     url: str = ""
+    runtime_before: float = 0.0  # seconds a resumed run had already run
 
 
 class Run:
@@ -97,6 +98,7 @@ class Run:
         # flushes while the main thread is inside log().
         self._log_lock = threading.RLock()
         self._start = info.started_at
+        self._runtime_zero = info.started_at - info.runtime_before
         self._pid = os.getpid()
         self._inactive = writer is None
         self._inactive_reason = "disabled" if writer is None else ""
@@ -213,7 +215,7 @@ class Run:
                 if step is None and commit is True and self._pending is None:
                     current = self._step
                     self._step = current + 1
-                    self._put((ROW, current, now, now - self._start, row))
+                    self._put((ROW, current, now, now - self._runtime_zero, row))
                 else:
                     self._log_held(row, step, commit, now)
         except Exception as exc:  # noqa: BLE001 - training must go on
@@ -247,7 +249,7 @@ class Run:
         step, row, now = pending
         if step >= self._step:
             self._step = step + 1
-        self._put((ROW, step, now, now - self._start, row))
+        self._put((ROW, step, now, now - self._runtime_zero, row))
 
     def _put(self, item: tuple) -> None:
         queue = self._queue

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -388,15 +389,24 @@ def _apply_opened(
     info: RunInfo, opened: dict[str, Any], config: Config, summary: Summary
 ) -> tuple[RunInfo, int]:
     config._load_stored(_json_object(opened.get("config_json")))
-    summary._load_stored(_json_object(opened.get("summary_json")))
+    stored_summary = _json_object(opened.get("summary_json"))
+    summary._load_stored(stored_summary)
     resumed = bool(opened.get("resumed", False))
+    runtime = stored_summary.get("_runtime")
     info = _replace(
         info,
         entity=opened.get("entity") or info.entity,
         resumed=resumed,
         url=opened.get("run_url", ""),
+        runtime_before=runtime if resumed and _is_number(runtime) else 0.0,
     )
     return info, int(opened.get("next_step", 0) or 0)
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value) and value >= 0
 
 
 def _json_object(text: str | None) -> dict[str, Any]:

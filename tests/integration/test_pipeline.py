@@ -375,3 +375,30 @@ def test_second_process_cannot_resume_a_run_another_is_logging(
     # The refused run left no folder for `lodestar sync` to send again.
     assert (second_dir / "lodestar").is_dir()
     assert not list((second_dir / "lodestar").glob("run-*"))
+
+
+RESUME_BODY = """
+import sys, time, lodestar
+run = lodestar.init(project="runtime", id="resumed-1", resume="allow")
+for i in range(3):
+    run.log({"x": float(i)})
+    time.sleep(0.5)
+run.finish()
+"""
+
+
+def test_runtime_continues_where_a_resumed_run_stopped(local_platform, tmp_path):
+    _run_script(local_platform, tmp_path, RESUME_BODY)
+    api = _api(local_platform)
+    path = f"{api.default_entity}/runtime/resumed-1"
+    _wait_steps(local_platform, path, "x", 3)
+    first = _wait_for(lambda: api.run(path).summary.get("_runtime"), 60,
+                      "the first part's runtime in the summary")
+    _run_script(local_platform, tmp_path, RESUME_BODY)
+    _wait_steps(local_platform, path, "x", 6)
+
+    rows = list(api.run(path).scan_history(keys=["x", "_runtime"]))
+    runtimes = [row["_runtime"] for row in rows]
+    assert [row["_step"] for row in rows] == list(range(6))
+    assert runtimes == sorted(runtimes)
+    assert runtimes[3] >= first
