@@ -123,7 +123,9 @@ def test_chart_tools_smooth_zoom_and_export(page: Any, dashboard: Dashboard,
     page.fill("#smoothing", "0.8")
     page.dispatch_event("#smoothing", "input")
     assert "smooth=0.8" in page.url
-    box = page.locator(chart + " .u-over").bounding_box()
+    plot = page.locator(chart + " .u-over")
+    plot.scroll_into_view_if_needed()  # the header above may push it down
+    box = plot.bounding_box()
     page.mouse.move(box["x"] + 40, box["y"] + 40)
     page.mouse.down()
     page.mouse.move(box["x"] + 140, box["y"] + 60, steps=5)
