@@ -125,11 +125,13 @@ def test_media_tab_renders_image_histogram_audio_and_a_paged_table(
     table = "section[data-key=predictions] .table-viewer"
     page.wait_for_selector(f"{table} .table-status:text-is('1–25 of 60 rows')",
                            timeout=TIMEOUT_MS)
-    page.click(f"{table} .table-next")
+    _settled(page)
+    _click(page, f"{table} .table-next")
     page.wait_for_selector(f"{table} .table-status:text-is('26–50 of 60 rows')")
     assert page.text_content(f"{table} tbody tr td") == "25"
-    page.click(f"{table} th[data-col=score]")  # ascending, back to the first page
-    page.click(f"{table} th[data-col=score]")  # descending
+    _click(page, f"{table} th[data-col=score]")  # ascending, back to the first page
+    page.wait_for_selector(f"{table} th[data-col=score]:has-text('▲')")
+    _click(page, f"{table} th[data-col=score]")  # descending
     page.wait_for_selector(f"{table} th[data-col=score]:has-text('▼')")
     wait_for(lambda: page.text_content(f"{table} tbody tr td") == "59",
              "the table sorted by score, descending")
