@@ -297,6 +297,12 @@ def test_a_long_delivery_log_pages_newest_first_and_the_page_is_in_the_url(
     page.select_option("#log-status", "failed")
     page.wait_for_selector("#log-count:text-is('1–20 of 22 alerts')")
 
+    page.set_viewport_size({"width": 2200, "height": 1200})
+    page.click("#theme")
+    page.wait_for_selector("html[data-theme=dark] #log-count:text-is("
+                           "'1–20 of 22 alerts')", timeout=TIMEOUT_MS)
+    screenshot(page, "alerts-dark-wide")
+
 
 def test_a_down_alerts_service_is_said_plainly_and_the_page_still_renders(
     page: Any, dashboard: Dashboard

@@ -36,7 +36,8 @@ function channelRow(page, channel) {
     el("td", { title: channel.created_by ? "by " + channel.created_by : null },
       formatTime(channel.created_at)),
     el("td", { class: "actions" }, el("div", { class: "row-actions" },
-      testButton(channel), deleteButton("Delete channel " + channel.name, "Delete channel '" + channel.name
+      testButton(channel), deleteButton("Delete channel " + channel.name,
+        "Delete channel '" + channel.name
         + "'? Its subscriptions are deleted with it.",
       () => alertsCall("DELETE", "channels/" + encodeURIComponent(channel.id)),
       () => page.redraw("channels", "subscriptions")))));

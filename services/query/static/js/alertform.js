@@ -80,7 +80,9 @@ function clearErrors(form) {
   form.querySelectorAll(".field-error, .form-error").forEach((n) => {
     n.textContent = "";
   });
-  form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
+  form.querySelectorAll("[aria-invalid]").forEach((n) => {
+    n.removeAttribute("aria-invalid");
+  });
 }
 
 function showError(form, error) {

@@ -98,7 +98,8 @@ function logTable(page, shown, wanted, total) {
     return [empty(total ? "No alert matches these filters" : "No alerts yet",
       total ? "Clear a filter to see more." : "Alerts show here as runs raise them.")];
   }
-  const first = Math.min(wanted.page * PAGE, Math.floor((shown.length - 1) / PAGE) * PAGE);
+  const last = Math.floor((shown.length - 1) / PAGE) * PAGE;
+  const first = Math.min(wanted.page * PAGE, last);
   const rows = shown.slice(first, first + PAGE);
   return [el("div", { class: "table-wrap" }, el("table", { class: "grid",
     id: "alerts-log" },
@@ -116,9 +117,7 @@ function logRow(page, alert) {
     el("td", { title: new Date(alert.fired_at * 1000).toLocaleString() },
       formatTime(alert.fired_at)),
     el("td", {}, levelBadge(alert.level)), el("td", {}, alert.kind),
-    el("td", { class: "wrap", title: alert.text }, el("strong", {}, alert.title),
-      alert.rule && alert.rule !== alert.kind ? el("span", { class: "muted" },
-        " (" + alert.rule + ")") : null),
+    el("td", { class: "wrap", title: alert.text }, el("strong", {}, alert.title)),
     el("td", {}, alert.project + " / ", run),
     el("td", { class: "wrap deliveries" }, deliveries(page, alert)));
 }
