@@ -2,8 +2,8 @@
 
 Three steps of an image (with a mask and a box) and audio, twelve steps of a
 histogram, then at step 12: a 60-row table with an image column, a point
-cloud larger than the viewer draws, a webm clip, a page of HTML, PR and ROC
-curves and a confusion matrix; then finish.
+cloud larger than the viewer draws, a scene with a box and a vector, a webm
+clip, a page of HTML, PR and ROC curves and a confusion matrix; then finish.
 """
 
 from __future__ import annotations
@@ -46,6 +46,16 @@ def cloud(rng: np.random.Generator) -> lodestar.Object3D:
                              caption="unit sphere")
 
 
+def scene() -> lodestar.Object3D:
+    """One point in a red unit box, and a green vector out of it."""
+    corners = [[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)]
+    return lodestar.Object3D({
+        "type": "lidar/beta", "points": np.array([[0.5, 0.5, 0.5, 1]]),
+        "boxes": [{"corners": corners, "label": "car", "color": [255, 0, 0]}],
+        "vectors": [{"start": [0, 0, 0], "end": [2, 2, 2], "color": [0, 255, 0]}],
+    }, caption="scene")
+
+
 def table() -> lodestar.Table:
     thumbs = []
     for shade in range(3):
@@ -84,6 +94,7 @@ def main() -> None:
     run.log({
         "predictions": table(),
         "cloud": cloud(rng),
+        "scene": scene(),
         "clip": lodestar.Video(frames, fps=4, format="webm", caption="sweep"),
         "page": lodestar.Html("<h1>report</h1><p>ok</p>"),
         "pr": lodestar.plot.pr_curve(truth, probas, labels=CLASSES, title="PR"),

@@ -19,8 +19,8 @@ from browser_support import HERE, Dashboard, screenshot, wait_for
 
 TIMEOUT_MS = 30_000
 RUN = "media"
-MEDIA_FILES = 11  # equal content is stored once: 3 samples, mask, tone, 3 thumbs,
-# the cloud, the clip and the page
+MEDIA_FILES = 12  # equal content is stored once: 3 samples, mask, tone, 3 thumbs,
+# the cloud, the scene, the clip and the page
 TABLES = 4  # predictions and the tables of the PR, ROC and confusion charts
 CLASSES = ["cat", "dog", "bird"]
 PIXELS = """(canvas) => {
@@ -340,25 +340,12 @@ def test_table_filters_on_the_server_shows_thumbnails_and_reloads_the_same(
 def test_point_cloud_draws_stored_boxes_and_vectors_in_the_dark_theme(
     page: Any, board: Dashboard, media_run: str
 ):
-    """Boxes and vectors of a scene file are drawn in their own colours."""
+    """Boxes and vectors of a logged scene are drawn in their own colours."""
     page.add_init_script("if (window.top === window) "
                          "{ localStorage.setItem('lodestar.theme', 'dark'); }")
     _open(page, board, media_run)
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-    page.evaluate("""async () => {
-      const { CloudViewer } = await import('/static/js/pointcloud.js');
-      const corners = [[0,0,0],[1,0,0],[1,1,0],[0,1,0],[0,0,1],[1,0,1],[1,1,1],[0,1,1]];
-      const scene = { points: [[0.5, 0.5, 0.5, 1]],
-        boxes: [{ corners, label: 'car', color: [255, 0, 0] }],
-        vectors: [{ start: [0, 0, 0], end: [2, 2, 2], color: [0, 255, 0] }] };
-      const viewer = new CloudViewer(scene, { caption: 'scene' });
-      const host = document.createElement('section');
-      host.id = 'scene-host';
-      host.style.width = '600px';
-      host.append(...viewer.nodes.filter(Boolean));
-      document.querySelector('.media-grid').prepend(host);
-    }""")
-    canvas = "#scene-host canvas.cloud-canvas"
+    canvas = "section[data-key=scene] canvas.cloud-canvas"
     _drawn(page, canvas)
     reds, greens = page.eval_on_selector(canvas, """(canvas) => {
       const d = canvas.getContext('2d').getImageData(
@@ -371,6 +358,7 @@ def test_point_cloud_draws_stored_boxes_and_vectors_in_the_dark_theme(
       return [reds, greens];
     }""")
     assert reds > 100 and greens > 20
-    assert page.text_content("#scene-host .cloud-count") == "1 point, 1 box"
-    page.locator("#scene-host").scroll_into_view_if_needed()
+    assert page.text_content("section[data-key=scene] .cloud-count") == (
+        "1 point, 1 box")
+    page.locator("section[data-key=scene]").scroll_into_view_if_needed()
     screenshot(page, "media-dark")

@@ -175,3 +175,36 @@ def test_matplotlib_line_figure_gives_a_png_and_a_line_chart():
     axes.bar([0], [1])
     assert "chart" not in encode_value(MemorySink(), plt, "fig", 5)
     plt.close("all")
+
+
+def test_a_3d_scene_keeps_its_boxes_and_vectors():
+    corners = [[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)]
+    scene = {"type": "lidar/beta", "points": np.zeros((4, 3)),
+             "boxes": [{"corners": np.array(corners), "label": "car",
+                        "color": [255, 0, 0], "score": 0.9}],
+             "vectors": [{"start": [0, 0, 0], "end": [1, 2, 3]}]}
+    sink = MemorySink()
+    value = encode_value(sink, lodestar.Object3D(scene), "scene", 0)
+    stored = json.loads(sink.files[value["path"]])
+    assert (value["points"], value["boxes"]) == (4, 1)
+    assert stored["boxes"] == [{"corners": [[float(c) for c in p] for p in corners],
+                                "label": "car", "color": [255, 0, 0], "score": 0.9}]
+    assert stored["vectors"] == [{"start": [0.0, 0.0, 0.0], "end": [1.0, 2.0, 3.0]}]
+
+
+@pytest.mark.parametrize(("scene", "message"), [
+    ({"boxes": []}, "needs 'points'"),
+    ({"points": np.zeros((2, 3)), "meshes": []}, r"no keys \['meshes'\]"),
+    ({"points": np.zeros((2, 3)), "boxes": [{"corners": [[0, 0, 0]] * 7}]},
+     "box 0 has 7 corners"),
+    ({"points": np.zeros((2, 3)), "boxes": [{"corners": [[0, 0, 0]] * 8,
+                                             "color": [300, 0, 0]}]},
+     "box 0 color must be"),
+    ({"points": np.zeros((2, 3)), "vectors": [{"start": [0, 0, 0]}]},
+     "vector 0 must be a dict with 'start' and 'end'"),
+    ({"points": np.zeros((2, 3)), "vectors": [{"start": [0, 0], "end": [1, 1, 1]}]},
+     r"vector 0 start must be \(x, y, z\)"),
+])
+def test_a_bad_3d_scene_says_what_to_fix(scene, message):
+    with pytest.raises(UsageError, match=message):
+        lodestar.Object3D(scene)
