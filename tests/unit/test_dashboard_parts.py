@@ -86,7 +86,8 @@ def test_saved_dashboard_checks_id_and_panel_kinds():
     record = check_dashboard("overview", {"title": "Overview", "panels": [
         {"kind": "line", "metrics": ["loss"]}]})
     assert record == {"id": "overview", "title": "Overview", "filter": "",
-                      "panels": [{"kind": "line", "metrics": ["loss"]}]}
+                      "panels": [{"kind": "line", "title": "", "metrics": ["loss"],
+                                  "layout": {"w": 1, "h": 1}}]}
     with pytest.raises(ViewError, match="dashboard id 'Bad Id'"):
         check_dashboard("Bad Id", {})
     with pytest.raises(ViewError, match="panel 0 kind 'pie'"):
