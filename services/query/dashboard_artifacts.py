@@ -29,8 +29,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from lodestar.artifacts.manifest import Entry, FileManifest, load_manifest
-from lodestar.errors import BadPath
-from lodestar.files import normalize_name
 
 from ..common.accounts import Principal
 from . import dashboard_artifacts_lineage as lineage
@@ -67,7 +65,7 @@ async def artifact_file(
 ) -> StreamingResponse:
     """An entry's content; 404 for a name the version lacks, 409 for a reference."""
     require_entity(who, entity)
-    _check_name(path)
+    media.normal_name(path)
     version = await read_version(request, entity, project, name, ref)
     entries = await _entries(request, entity, version)
     entry = entries.get(path)
@@ -170,15 +168,6 @@ def _read_manifest(
         return load_manifest(data)
     except (ValueError, KeyError, TypeError) as exc:
         raise HTTPException(502, f"the stored manifest cannot be read: {exc}") from exc
-
-
-def _check_name(path: str) -> None:
-    try:
-        normal = normalize_name(path)
-    except BadPath as exc:
-        raise HTTPException(422, str(exc)) from exc
-    if normal != path:
-        raise HTTPException(422, f"{path!r} is not a normal file name; use {normal!r}")
 
 
 def _public(entry: Entry) -> dict[str, Any]:

@@ -15,15 +15,9 @@ from typing import Any
 from ..common.accounts import Principal
 from ..writer.storage import Storage
 from . import values
+from .files import USED_BY_SQL
 
 MAX_COLUMN = 40
-
-_RUNS_OF = """
-SELECT entity, project, run_id, used FROM artifact_lineage FINAL
-WHERE artifact_entity = {e:String} AND artifact_project = {p:String}
-  AND name = {n:String} AND artifact_version = {v:String} AND deleted = 0
-ORDER BY timestamp
-"""
 
 _ARTIFACTS_OF = """
 SELECT entity, project, run_id, artifact_entity, artifact_project, name,
@@ -65,7 +59,7 @@ def graph(storage: Storage, who: Principal, version: dict[str, Any]) -> dict:
 def _runs_of(
     storage: Storage, who: Principal, version: dict[str, Any]
 ) -> tuple[list[str], list[str]]:
-    rows = storage.query(_RUNS_OF, {"e": version["entity"], "p": version["project"],
+    rows = storage.query(USED_BY_SQL, {"e": version["entity"], "p": version["project"],
                                     "n": version["name"], "v": version["version"]})
     producers = [version["producer_run"]] if version.get("producer_run") else []
     consumers: list[str] = []

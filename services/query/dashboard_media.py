@@ -49,7 +49,7 @@ async def run_file(
 ) -> StreamingResponse:
     """The file's content; 404 when the run has no such file, 502 when S3 fails."""
     require_entity(who, entity)
-    name = _normal(path)
+    name = normal_name(path)
     found = await asyncio.to_thread(
         request.app.state.storage.query, _LATEST,
         {"e": entity, "p": project, "r": run_id, "path": name},
@@ -120,7 +120,8 @@ def _read(urls: Iterator[str]) -> Iterator[bytes]:
                 yield block
 
 
-def _normal(path: str) -> str:
+def normal_name(path: str) -> str:
+    """`path` when it is a normal file name; 422 naming the normal form if not."""
     try:
         name = normalize_name(path)
     except BadPath as exc:

@@ -51,7 +51,7 @@ WHERE entity = {e:String} AND project = {p:String} AND run_id = {r:String}
 ORDER BY timestamp, name, artifact_version
 """
 
-_USED_BY = """
+USED_BY_SQL = """
 SELECT entity, project, run_id, used FROM artifact_lineage FINAL
 WHERE artifact_entity = {e:String} AND artifact_project = {p:String}
   AND name = {n:String} AND artifact_version = {v:String} AND deleted = 0
@@ -151,7 +151,7 @@ def lineage(
 ) -> dict[str, Any]:
     _run_ref(who, entity, project, "-")
     rows = _storage(request).query(
-        _USED_BY, {"e": entity, "p": project, "n": name, "v": version}
+        USED_BY_SQL, {"e": entity, "p": project, "n": name, "v": version}
     )
     runs: dict[str, list[str]] = {"used_by": [], "logged_by": []}
     for row in rows:
