@@ -21,7 +21,7 @@ OUTPUTS = ["events_pb2.py", "events_pb2.pyi", "ingest_pb2.py", "ingest_pb2.pyi",
            "ingest_pb2_grpc.py"]
 
 ROUND_TRIP = textwrap.dedent("""
-    import sys, tempfile
+    import sys
     from pathlib import Path
     import google.protobuf
     from lodestar._proto import events_pb2, ingest_pb2, ingest_pb2_grpc
@@ -37,7 +37,7 @@ ROUND_TRIP = textwrap.dedent("""
         events_pb2.Event(seq=2, timestamp=3.25, history=batch),
         events_pb2.Event(seq=3, finish=events_pb2.Finish(state=events_pb2.FINISHED)),
     ]
-    path = Path(tempfile.mkdtemp()) / "run.wal"
+    path = Path(sys.argv[1]) / "run.wal"  # the test's own folder, removed by pytest
     writer = WalWriter(path, header)
     writer.append(events)
     writer.close()
@@ -81,23 +81,25 @@ def newest_protobuf(tmp_path_factory) -> Path:
     return target
 
 
-def _round_trip(pythonpath: str | None) -> str:
+def _round_trip(pythonpath: str | None, folder: Path) -> str:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
-    done = subprocess.run([sys.executable, "-c", ROUND_TRIP], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", ROUND_TRIP, str(folder)], env=env,
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 
-def test_wal_round_trip_on_the_installed_runtime():
-    version, _ = _round_trip(None).split()
+def test_wal_round_trip_on_the_installed_runtime(tmp_path):
+    version, _ = _round_trip(None, tmp_path).split()
+    assert [p.name for p in tmp_path.iterdir()] == ["run.wal"]
     assert version == metadata.version("protobuf")
     assert version.startswith("4.25.")
 
 
-def test_wal_round_trip_on_the_newest_runtime(newest_protobuf):
-    version, location = _round_trip(str(newest_protobuf)).split()
+def test_wal_round_trip_on_the_newest_runtime(newest_protobuf, tmp_path):
+    version, location = _round_trip(str(newest_protobuf), tmp_path).split()
+    assert [p.name for p in tmp_path.iterdir()] == ["run.wal"]
     assert Path(location).is_relative_to(newest_protobuf)
     assert int(version.split(".")[0]) >= 5, version
