@@ -43,15 +43,20 @@ proto: install
 	rm -f sdk/lodestar/_proto/events_pb2_grpc.py
 
 # Starts the platform unless it already runs, logs both examples, and leaves
-# the platform running. The first start stores an API key in ~/.netrc.
+# the platform running. The first start stores an API key in ~/.netrc. A
+# platform already running on DATA_DIR is used on its own port, whatever PORT.
 demo: install
-	@$(BIN)/lodestar server status --data-dir $(DATA_DIR) >/dev/null 2>&1 || \
+	@$(BIN)/lodestar server status --url --data-dir $(DATA_DIR) >/dev/null 2>&1 || \
 		$(BIN)/lodestar server start --detach --port $(PORT) --data-dir $(DATA_DIR)
-	LODESTAR_BASE_URL=$(URL) $(BIN)/python examples/quickstart.py
-	LODESTAR_BASE_URL=$(URL) $(BIN)/python examples/train_digits.py
-	@$(BIN)/lodestar server status --data-dir $(DATA_DIR)
-	@echo
-	@echo "Dashboard: $(URL)   (stop the platform with: make down)"
+	@url=$$($(BIN)/lodestar server status --url --data-dir $(DATA_DIR)) || exit 1; \
+	if [ "$$url" != "$(URL)" ]; then echo "The platform of $(DATA_DIR) already" \
+		"runs at $$url; using it (make down first to start it on port $(PORT))"; fi; \
+	set -x; \
+	LODESTAR_BASE_URL=$$url $(BIN)/python examples/quickstart.py && \
+	LODESTAR_BASE_URL=$$url $(BIN)/python examples/train_digits.py && \
+	{ set +x; } 2>/dev/null && \
+	$(BIN)/lodestar server status --data-dir $(DATA_DIR) && echo && \
+	echo "Dashboard: $$url   (stop the platform with: make down)"
 
 down:
 	@if [ -x $(BIN)/lodestar ]; then \

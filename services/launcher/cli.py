@@ -56,7 +56,10 @@ def build_parser(prog: str = "lodestar server") -> argparse.ArgumentParser:
     commands = parser.add_subparsers(metavar="COMMAND")
     _add_start(commands)
     _add_simple(commands, "stop", "stop the platform and every child", _stop)
-    _add_simple(commands, "status", "each child's pid, port and health", _status)
+    status = _add_simple(commands, "status", "each child's pid, port and health",
+                         _status)
+    status.add_argument("--url", action="store_true",
+                        help="print only the running platform's URL")
     logs = _add_simple(commands, "logs", "print a child's log", _logs)
     logs.add_argument("name", nargs="?", default="supervisor",
                       choices=("supervisor", *NAMES))
@@ -158,6 +161,9 @@ def _status(args: argparse.Namespace) -> int:
     children = read_status(args.data_dir)
     data = DataDir(args.data_dir.resolve())
     url = (data.read_json(data.status_json) or {}).get("public_url", "?")
+    if args.url:
+        print(url)
+        return 0
     print(f"Lodestar at {url} (supervisor pid {running_pid(data)}, data {data.root})")
     print(f"{'NAME':<10} {'PID':>8} {'PORT':>6}  {'HEALTHY':<8} RESTARTS")
     for child in children:

@@ -108,6 +108,16 @@ def test_status_command_exits_zero_and_lists_children(
         assert f"\n{name} " in out
 
 
+def test_status_url_prints_only_the_running_platforms_url(
+    started: Started, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert cli.main(["status", "--url", "--data-dir", str(started.data_dir)]) == 0
+    url = capsys.readouterr().out
+    assert cli.main(["status", "--url", "--data-dir", str(tmp_path)]) == 1
+
+    assert url == f"http://127.0.0.1:{started.config.query_port}\n"
+
+
 def test_first_start_writes_first_user_key_and_private_settings(
     started: Started,
 ) -> None:
