@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 SYNCED_MARKER = ".synced"
 METADATA = "files/lodestar-metadata.json"
+PLATFORM_URL = "platform-url"  # RunPaths.platform_url
 MAX_RESYNCS_PER_INIT = 4
 _AGE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 3600.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0,
@@ -71,6 +72,15 @@ class LocalRun:
 
     def size(self) -> int:
         return _tree_size(self.path)
+
+    def sends_to(self, base_url: str) -> bool:
+        """Whether the run was started for the platform at `base_url` (a run
+        written before runs recorded their platform counts as any)."""
+        try:
+            recorded = (self.path / PLATFORM_URL).read_text().strip()
+        except OSError:
+            return True
+        return recorded.rstrip("/") == base_url.rstrip("/")
 
     def training_alive(self) -> bool:
         """Whether the process that wrote the run still runs (its own
@@ -117,11 +127,16 @@ def remove_run_dir(path: Path) -> None:
 # ---- re-sending interrupted runs ------------------------------------------------
 
 
-def interrupted(root: Path, current: Path | None = None) -> list[LocalRun]:
-    """Online runs that are not fully sent and have nobody sending them."""
+def interrupted(
+    root: Path, current: Path | None = None, base_url: str | None = None
+) -> list[LocalRun]:
+    """Online runs that are not fully sent and have nobody sending them (only
+    those started for the platform at `base_url`, when given)."""
     pending = []
     for run in local_runs(root):
         if run.synced or run.offline or (current and run.path == current):
+            continue
+        if base_url is not None and not run.sends_to(base_url):
             continue
         status = read_status(run.path)
         if status.error or status.done or run.agent_alive():
@@ -137,7 +152,8 @@ def resend_interrupted(
 ) -> list[Path]:
     """Start an agent for each interrupted run (a few per call); their paths."""
     started = []
-    for run in interrupted(root, current)[:MAX_RESYNCS_PER_INIT]:
+    base_url = env.get("LODESTAR_BASE_URL")
+    for run in interrupted(root, current, base_url)[:MAX_RESYNCS_PER_INIT]:
         log = run.path / "logs" / "agent.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as out:

@@ -58,6 +58,11 @@ class RunPaths:
         return self.files / "lodestar-metadata.json"
 
     @property
+    def platform_url(self) -> Path:
+        """The platform an online run sends to (only that one resends it)."""
+        return self.path / "platform-url"
+
+    @property
     def agent_log(self) -> Path:
         return self.logs / "agent.log"
 

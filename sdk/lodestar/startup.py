@@ -241,6 +241,8 @@ def _start(
     online = info.mode == "online"
     meta = metadata.collect(info.started_at, git=not info.settings.disable_git)
     paths.metadata_json.write_text(json.dumps(meta, indent=2, default=str))
+    if online:
+        paths.platform_url.write_text(info.settings.base_url)
     wal = _open_wal(info, plan, config, meta)
     summary = Summary()
     writer = RunWriter(wal, 1, summary, paths, config=config.as_dict())

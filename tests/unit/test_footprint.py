@@ -85,6 +85,20 @@ def test_interrupted_finds_online_unsynced_runs_without_an_agent(root: Path) -> 
     assert [run.path for run in found] == [interrupted]
 
 
+def test_interrupted_runs_are_resent_only_to_the_platform_they_were_started_for(
+    root: Path,
+) -> None:
+    here = _run_dir(root, "run-here", synced=False, age_s=30)
+    (here / footprint.PLATFORM_URL).write_text("http://127.0.0.1:8080")
+    elsewhere = _run_dir(root, "run-elsewhere", synced=False, age_s=20)
+    (elsewhere / footprint.PLATFORM_URL).write_text("http://127.0.0.1:1")
+    unrecorded = _run_dir(root, "run-old", synced=False, age_s=10)
+
+    found = footprint.interrupted(root, base_url="http://127.0.0.1:8080/")
+
+    assert sorted(run.path for run in found) == sorted([here, unrecorded])
+
+
 @pytest.mark.parametrize(("text", "seconds"), [
     ("24h", 86400.0), ("30m", 1800.0), ("7d", 604800.0), ("90s", 90.0),
     ("2", 7200.0), ("1.5h", 5400.0),
