@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from .agent_status import AgentStatus, read_status
+from .agent_status import FILENAME, AgentStatus, read_status
 from .run_dir import RunPaths
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ class AgentSupervisor:
         self._restart_at = 0.0
         self._failures = 0
         self._warnings_shown = 0
+        self._report_seen: tuple[int, int, int] | None = None
         self.status = AgentStatus()
 
     def start(self) -> None:
@@ -79,8 +80,12 @@ class AgentSupervisor:
         return self._proc.pid if self._proc else None
 
     def poll(self, now: float) -> None:
-        """Read the agent's report and restart it if needed (rate limited)."""
-        if now < self._next_check:
+        """Read the agent's report and restart it if needed (rate limited).
+
+        A report the agent has just replaced is read at once: the last poll,
+        made as the run finishes, must show the warnings of the final ack.
+        """
+        if now < self._next_check and not self._report_changed():
             return
         self._next_check = now + CHECK_INTERVAL
         self.status = read_status(self._paths.path)
@@ -88,11 +93,20 @@ class AgentSupervisor:
         if self._proc is not None and self._proc.poll() is not None:
             self._on_exit(now)
 
+    def _report_changed(self) -> bool:
+        try:
+            stat = os.stat(self._paths.path / FILENAME)
+        except OSError:
+            return False
+        seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        changed, self._report_seen = seen != self._report_seen, seen
+        return changed
+
     def _show_warnings(self) -> None:
         fresh = self.status.warnings[self._warnings_shown :]
         self._warnings_shown = len(self.status.warnings)
         for text in fresh:
-            self._warn(f"agent:{text}", f"the platform rejected a value: {text}")
+            self._warn(f"agent:{text}", _shown(text))
         error = self.status.error
         if error:
             self._warn(
@@ -129,3 +143,10 @@ class AgentSupervisor:
                 f"and `lodestar sync {self._paths.path}` uploads them later",
             )
         logger.debug("agent exited with %s; restart in %.1fs", code, delay)
+
+
+def _shown(text: str) -> str:
+    """An agent warning as the script sees it."""
+    if text.startswith("artifact "):
+        return text  # names the artifact and says why it was not logged
+    return f"the platform rejected a value: {text}"

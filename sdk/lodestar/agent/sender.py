@@ -338,6 +338,9 @@ class Sender:
         except CommError as exc:
             self._cursor.rewind(batch.offset, self._acked)  # read it again later
             raise _Retry(f"uploading content failed: {exc}") from exc
+        finally:
+            for text in self._uploader.take_warnings():
+                self._add_warning(text)
 
     def _window_full(self, size: int) -> bool:
         if not self._in_flight:
@@ -382,6 +385,10 @@ class Sender:
         else:
             text = f"event {rejection.seq} was not stored: {rejection.reason}"
         logger.warning("%s", text)
+        self._add_warning(text)
+
+    def _add_warning(self, text: str) -> None:
+        """Keep `text` for the training process; written with the next ack."""
         warnings = self.status.warnings
         if len(warnings) < MAX_WARNINGS:
             warnings.append(text)

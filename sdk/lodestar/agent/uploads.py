@@ -9,6 +9,9 @@ staged entries and the manifest are stored, the artifacts service creates
 outcome is also written to ``RUN_DIR/artifacts/logged/<id>.json`` for
 `Artifact.wait()`. A failure to reach the platform raises `CommError`, and
 the sender retries the batch later: chunks already stored are not sent again.
+An artifact that cannot be logged (the service refuses it, or its staged
+content is gone) is reported in that file too, and as a warning the sender
+passes on through ``agent.json``, so the training process hears of it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from urllib.parse import quote
 
 from .._proto import events_pb2
 from ..artifacts.manifest import Entry, FileManifest, describe_file, dump_manifest
-from ..artifacts.staging import LOGGED_DIR, read_pending
+from ..artifacts.staging import LOGGED_DIR, pending_id, read_pending
 from ..artifacts.transfer import BlobClient, ChunkFailed
 from ..errors import ApiError, BadPath, CommError
 from ..files import normalize_name
@@ -33,6 +36,11 @@ from .discovery import discover
 logger = logging.getLogger(__name__)
 
 CHANGED_ATTEMPTS = 3
+RETRY_STATUSES = (0, 408, 409, 429)  # no answer, or "try again"
+
+
+class _Unloggable(Exception):
+    """An artifact whose staged content cannot be read; retrying cannot help."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,8 @@ class Uploader:
         self._api_key = api_key
         self._client: BlobClient | None = None
         self._described: dict[tuple[str, int, int], FileManifest] = {}
+        self._warnings: list[str] = []
+        self._refused: set[str] = set()
 
     async def prepare(self, events: list[events_pb2.Event], run: RunIdentity) -> None:
         """Upload what `events` name and fill the events in place.
@@ -75,6 +85,11 @@ class Uploader:
             elif body == "artifact" and not event.artifact.used:
                 if not event.artifact.version:
                     await asyncio.to_thread(self._artifact, event.artifact, run)
+
+    def take_warnings(self) -> list[str]:
+        """The refusals met since the last call, once each, for the script."""
+        taken, self._warnings = self._warnings, []
+        return taken
 
     # ---- run files ---------------------------------------------------------
 
@@ -131,22 +146,39 @@ class Uploader:
     def _artifact(self, event: events_pb2.ArtifactEvent, run: RunIdentity) -> None:
         pending = read_pending(self.run_dir, event.manifest_json)
         if pending is None:
-            logger.warning("artifact %s has no staged manifest; not logged", event.name)
+            reason = "its staged manifest is missing from the run directory"
+            self._refuse(event, pending_id(event.manifest_json), reason)
             return
         client_id = pending["client_id"]
         try:
             version = self._log_version(event, pending, run)
         except ApiError as exc:
-            if exc.status == 0 or exc.status >= 500:
+            if exc.status in RETRY_STATUSES or exc.status >= 500:
                 raise CommError(str(exc)) from exc
-            logger.error("artifact %s was refused: %s", event.name, exc)
-            self._report(client_id, {"error": str(exc), "status": exc.status})
+            self._refuse(event, client_id, _reason(exc), exc.status)
+            return
+        except _Unloggable as exc:
+            self._refuse(event, client_id, str(exc))
             return
         event.version = version["version"]
         event.digest = version["digest"]
         event.manifest_json = json.dumps({"manifest": version["manifest"],
                                           "client_id": client_id})
         self._report(client_id, version)
+
+    def _refuse(
+        self, event: events_pb2.ArtifactEvent, client_id: str | None, reason: str,
+        status: int = 0,
+    ) -> None:
+        """Give up on one artifact: tell `wait()` and the script why."""
+        logger.error("artifact %s was refused: %s", event.name, reason)
+        if client_id is None:
+            return
+        self._report(client_id, {"error": reason, "status": status})
+        if client_id not in self._refused:  # a retried batch meets it again
+            self._refused.add(client_id)
+            self._warnings.append(f"artifact {event.name!r} (type {event.type!r}) "
+                                  f"was not logged: {reason}")
 
     def _log_version(
         self, event: events_pb2.ArtifactEvent, pending: dict[str, Any],
@@ -157,9 +189,7 @@ class Uploader:
         for entry, raw in zip(entries, pending["entries"], strict=True):
             if not entry.ref:
                 source = self.run_dir / raw["local"]
-                manifest = self._describe(source)
-                if manifest.sha256 != entry.sha256:
-                    raise CommError(f"staged content of {entry.path!r} changed")
+                manifest = self._staged(entry, source)
                 entry.chunks = manifest.chunks
                 files.append((str(source), manifest))
         self._blobs().upload_files(run.entity, files)  # one batched transfer
@@ -172,6 +202,17 @@ class Uploader:
         }
         path = f"/api/v1/artifacts/{_q(run.entity)}/{_q(run.project)}/{_q(event.name)}"
         return self._blobs().call("POST", path + "/versions", body)
+
+    def _staged(self, entry: Entry, source: Path) -> FileManifest:
+        try:
+            manifest = self._describe(source)
+        except OSError as exc:
+            raise _Unloggable(f"the content of {entry.path!r} cannot be read: "
+                              f"{exc.strerror or exc}") from exc
+        if manifest.sha256 != entry.sha256:
+            raise _Unloggable(f"the content of {entry.path!r} changed after it "
+                              "was logged")
+        return manifest
 
     def _report(self, client_id: str, outcome: dict[str, Any]) -> None:
         folder = self.run_dir / LOGGED_DIR
@@ -191,3 +232,8 @@ class Uploader:
 
 def _q(name: str) -> str:
     return quote(name, safe="")
+
+
+def _reason(exc: ApiError) -> str:
+    """The service's words, without the status and address `ApiError` adds."""
+    return str(exc).removesuffix(f" (HTTP {exc.status} from {exc.url})")

@@ -77,13 +77,22 @@ def write_pending(
     return json.dumps({"pending": client_id})
 
 
-def read_pending(run_dir: Path, manifest_json: str) -> dict[str, Any] | None:
-    """The pending document an event points at, or None when there is none."""
+def pending_id(manifest_json: str) -> str | None:
+    """The client id an event's ``{"pending": id}`` names, if it is well formed."""
     try:
-        client_id = json.loads(manifest_json or "{}").get("pending", "")
+        found = json.loads(manifest_json or "{}")
     except ValueError:
         return None
+    client_id = found.get("pending", "") if isinstance(found, dict) else ""
     if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
+        return None
+    return client_id
+
+
+def read_pending(run_dir: Path, manifest_json: str) -> dict[str, Any] | None:
+    """The pending document an event points at, or None when there is none."""
+    client_id = pending_id(manifest_json)
+    if client_id is None:
         return None
     path = run_dir / PENDING_DIR / f"{client_id}.json"
     try:
