@@ -3,6 +3,7 @@ agents; `lodestar.Api` reads them back, moves aliases, deletes versions."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -273,3 +274,52 @@ def test_deleting_a_run_with_its_artifacts_deletes_the_versions_it_logged(
     with pytest.raises(ApiError) as run_gone:
         reader.run(f"{owner}/art-run-delete/{run_id}")
     assert run_gone.value.status == 404
+
+
+REFUSED_TYPE = """
+    import json, os, warnings, lodestar
+    from pathlib import Path
+    from lodestar.errors import CommError, LodestarWarning
+    Path("f.txt").write_text("first")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = lodestar.init(project="art-refused")
+        first = lodestar.Artifact("clash", "dataset")
+        first.add_file("f.txt")
+        run.log_artifact(first)
+        first.wait(60)
+        second = lodestar.Artifact("clash", "model")
+        with second.new_file("m.txt", mode="w") as handle:
+            handle.write("second")
+        run.log_artifact(second)
+        run.finish()
+    try:
+        second.wait(5)
+        waited = "returned"
+    except CommError as exc:
+        waited = str(exc)
+    shown = [str(w.message) for w in caught if w.category is LodestarWarning]
+    left = [p.name for p in Path(os.environ["TMPDIR"]).glob("lodestar-artifact-*")]
+    print(json.dumps({"warnings": shown, "wait": waited, "left": left}))
+"""
+TYPE_RULE = "artifact 'clash' is of type 'dataset', not 'model'; use another name " \
+    "or the same type"
+
+
+def test_a_refused_artifact_warns_the_script_and_fails_its_wait(
+    local_platform, tmp_path,
+):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    out = run_script(local_platform, tmp_path / "w", REFUSED_TYPE,
+                     {"TMPDIR": str(scratch)})
+    report = json.loads(out.strip().splitlines()[-1])
+    owner = entity(local_platform)
+
+    assert report["warnings"] == [
+        f"artifact 'clash' (type 'model') was not logged: {TYPE_RULE}"]
+    assert report["wait"] == f"artifact 'clash' was not logged: {TYPE_RULE}"
+    assert report["left"] == []
+    versions = api(local_platform).artifact_versions(
+        "dataset", f"{owner}/art-refused/clash")
+    assert [v.version for v in versions] == ["v0"]

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import time
 import urllib.parse
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +32,11 @@ from .operations import Platform
 from .staging import hash_file, read_logged
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+# the artifacts service's rules: checked here too, so a bad alias fails at the
+# call that names it rather than in the agent, after the script moved on
+_ALIAS = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+_VERSION = re.compile(r"^v\d+$")
+LATEST = "latest"
 WAIT_POLL_S = 0.1
 REF_SCHEMES = ("s3", "gs", "file", "http", "https")
 
@@ -41,6 +47,28 @@ def check_artifact_name(name: object) -> str:
         raise UsageError(f"artifact name {name!r} is not allowed: use 1-128 letters, "
                          "digits, '_', '.' or '-', starting with a letter or digit")
     return name
+
+
+def check_aliases(aliases: object) -> list[str]:
+    """The aliases to give a version, once each and without ``latest`` (the
+    platform moves that one itself), or `UsageError`."""
+    if aliases is None:
+        return []
+    if isinstance(aliases, str) or not isinstance(aliases, (list, tuple, set)):
+        raise UsageError(f"aliases={aliases!r}: pass a list of strings, such as "
+                         "['best']")
+    return [check_alias(a) for a in dict.fromkeys(aliases) if a != LATEST]
+
+
+def check_alias(alias: object) -> str:
+    """A user alias: not ``latest`` and not shaped like a version ``vN``."""
+    if not isinstance(alias, str) or not _ALIAS.match(alias):
+        raise UsageError(f"alias {alias!r} is not allowed: use 1-128 letters, "
+                         "digits, '_', '.' or '-'")
+    if alias == LATEST or _VERSION.match(alias):
+        raise UsageError(f"alias {alias!r} is managed by the platform; pick "
+                         "another name")
+    return alias
 
 
 class ArtifactEntry:
@@ -103,8 +131,11 @@ class Artifact:
         self.created_at: float | None = None
         self._entries: dict[str, Entry] = {}
         self._staging: str | None = None
+        self._staging_cleanup: weakref.finalize | None = None
         self._frozen = False
         self._pending: tuple[Path, str] | None = None
+        self._offline = False
+        self._not_logged = ""  # why a run declined to stage it
         self._platform: Platform | None = None
         self._saved_aliases: list[str] = []
 
@@ -203,9 +234,21 @@ class Artifact:
         self._put(Entry(name, local_path=str(path)))
 
     def _staging_dir(self) -> str:
+        """A private folder for ``new_file`` and ``add`` content.
+
+        It goes once the run has copied the content (`_drop_staging`), or with
+        the artifact (or the interpreter) when it is never logged.
+        """
         if self._staging is None:
             self._staging = tempfile.mkdtemp(prefix="lodestar-artifact-")
+            self._staging_cleanup = weakref.finalize(
+                self, shutil.rmtree, self._staging, ignore_errors=True)
         return self._staging
+
+    def _drop_staging(self) -> None:
+        if self._staging_cleanup is not None:
+            self._staging_cleanup()
+        self._staging = self._staging_cleanup = None
 
     def _check_draft(self) -> None:
         if self._frozen:
@@ -222,23 +265,38 @@ class Artifact:
         """Wait until the agent has logged this artifact (its version is known).
 
         Raises:
-            CommError: not logged within `timeout` seconds, or refused.
+            CommError: not logged within `timeout` seconds, refused (the
+                message says why), logged by a finished run, or staged in an
+                offline run that has not been synced.
         """
-        if self._pending is None or self.version:
+        if self.version:
+            return self
+        if self._pending is None:
+            if self._not_logged:
+                raise CommError(f"artifact {self.name!r} was not logged: "
+                                f"{self._not_logged}")
             return self
         run_dir, client_id = self._pending
         deadline = None if timeout is None else time.monotonic() + timeout
-        while deadline is None or time.monotonic() < deadline:
+        while True:
             outcome = read_logged(run_dir, client_id)
             if outcome is not None:
-                if "error" in outcome:
-                    raise CommError(f"artifact {self.name!r} was not logged: "
-                                    f"{outcome['error']}")
-                self._load_version(outcome)
-                return self
+                return self._take_outcome(outcome)
+            if self._offline:
+                raise CommError(f"artifact {self.name!r} is staged in the offline "
+                                f"run {run_dir}; `lodestar sync {run_dir}` logs it")
+            if deadline is not None and time.monotonic() >= deadline:
+                raise CommError(f"artifact {self.name!r} has no version after "
+                                f"{timeout} s; the agent uploads it in the "
+                                "background")
             time.sleep(WAIT_POLL_S)
-        raise CommError(f"artifact {self.name!r} has no version after {timeout} s; "
-                        "the agent uploads it in the background")
+
+    def _take_outcome(self, outcome: dict[str, Any]) -> Artifact:
+        if "error" in outcome:
+            raise CommError(f"artifact {self.name!r} was not logged: "
+                            f"{outcome['error']}")
+        self._load_version(outcome)
+        return self
 
     # ---- reading back ------------------------------------------------------
 
@@ -346,7 +404,7 @@ class Artifact:
         if self.version is None:
             raise UsageError("save() changes a logged version; log the artifact "
                              "with run.log_artifact first")
-        add = [a for a in self.aliases if a not in self._saved_aliases]
+        add = [a for a in check_aliases(self.aliases) if a not in self._saved_aliases]
         remove = [a for a in self._saved_aliases if a not in self.aliases]
         if add or remove:
             version = perform(self._require_platform(), "move_aliases",

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._proto import events_pb2
-from ..errors import UsageError
-from .artifact import Artifact, check_artifact_name
+from ..errors import LodestarWarning, UsageError
+from .artifact import Artifact, check_aliases, check_artifact_name
 from .courier import perform
 from .manifest import Entry, artifact_digest
 from .staging import copy_hashed, hash_file, pending_entry, write_pending
@@ -34,16 +35,16 @@ def log_artifact(
     Raises:
         UsageError: a bad name, alias or path, or an artifact read back.
     """
+    wanted = check_aliases(aliases)
     if not isinstance(artifact, Artifact):
         artifact = _from_path(artifact, name, type)
     if artifact.version is not None or artifact._pending is not None:
         raise UsageError(f"artifact {artifact.name!r} is already logged")
-    wanted = [a for a in dict.fromkeys(aliases or []) if a != "latest"]
     run_dir = Path(run.run_dir) if run.run_dir else None
     if run_dir is None or run._inactive:
-        artifact._frozen = True
-        return artifact
+        return _not_staged(run, artifact)
     entries = [_stage_entry(entry, run_dir) for entry in artifact._entries.values()]
+    artifact._drop_staging()  # its content now lives in the run directory
     artifact.digest = artifact_digest(Entry.from_dict(e) for e in entries)
     client_id = uuid.uuid4().hex
     document = {"client_id": client_id, "name": artifact.name, "type": artifact.type,
@@ -57,9 +58,26 @@ def log_artifact(
     run._record_event("artifact", event)
     artifact._frozen = True
     artifact._pending = (run_dir, client_id)
+    artifact._offline = run.offline
     artifact.aliases = wanted
     artifact.entity, artifact.project = run.entity, run.project
     artifact._platform = _platform(run)
+    return artifact
+
+
+def _not_staged(run: Run, artifact: Artifact) -> Artifact:
+    """A disabled run logs nothing, quietly; a finished or forked one says so."""
+    artifact._frozen = True
+    artifact._drop_staging()
+    if run.disabled:
+        return artifact
+    if run._inactive_reason == "fork":
+        reason = f"this process was forked from the one running run {run.id}"
+    else:
+        reason = f"run {run.id} had already finished; log it before run.finish()"
+    artifact._not_logged = reason
+    warnings.warn(f"artifact {artifact.name!r} was not logged: {reason}",
+                  LodestarWarning, stacklevel=4)
     return artifact
 
 
@@ -122,6 +140,7 @@ def _stage_entry(entry: Entry, run_dir: Path) -> dict[str, Any]:
         entry.sha256, entry.size = hash_file(entry.local_path)
         return pending_entry(entry, entry.local_path)
     entry.sha256, entry.size, local = copy_hashed(entry.local_path, run_dir)
+    entry.local_path = str(run_dir / local)  # the draft's own copy goes next
     return pending_entry(entry, local)
 
 
