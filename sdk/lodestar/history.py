@@ -14,10 +14,11 @@ import copy
 import json
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from ._proto import events_pb2
+from .errors import UsageError
 
 FLOAT = events_pb2.FLOAT
 INT = events_pb2.INT
@@ -40,40 +41,78 @@ class Unserializable(TypeError):
 
     def __init__(self, value: object) -> None:
         self.type_name = type(value).__qualname__
-        super().__init__(
-            f"a value of type {self.type_name} cannot be stored; log a number, "
-            "a bool, a string, or a list of those"
-        )
+        inner = _first_unstorable(value, 0)
+        if inner is None or inner is value:
+            message = (f"a value of type {self.type_name} cannot be stored; log a "
+                       "number, a bool, a string, or a list of those")
+        else:
+            name = type(inner).__qualname__
+            message = (f"a {self.type_name} holding a {name} cannot be stored: a "
+                       "list may hold only numbers, bools, strings and lists of "
+                       f"those; log each {name} under a key of its own (a list is "
+                       "kept whole only when every item is an Image)")
+        super().__init__(message)
+
+
+def _first_unstorable(value: Any, depth: int) -> Any:
+    """The first item of `value` (itself included) that JSON cannot hold."""
+    if type(value) in _PLAIN or depth > _MAX_DEPTH:
+        return None
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = _first_unstorable(item, depth + 1)
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, dict) or hasattr(value, "tolist") or hasattr(value, "item"):
+        return None
+    return value
 
 
 # ---- caller's thread -------------------------------------------------------
 
 
-def copy_row(data: Mapping[Any, Any]) -> dict[Any, Any]:
+def copy_row(
+    data: Mapping[Any, Any], replaced: Callable[[str], None] | None = None
+) -> dict[Any, Any]:
     """A flat, private copy of one ``log()`` call's data.
 
     Plain scalars are immutable and are copied by reference; nested mappings
     become dotted keys; arrays, tensors and lists are copied so that the
-    caller may change them as soon as ``log()`` returns.
+    caller may change them as soon as ``log()`` returns. When two entries
+    flatten to the same key (``{"a.b": 1, "a": {"b": 2}}``) the later one is
+    kept and `replaced` is called with the key.
+
+    Raises:
+        UsageError: `data` is not a mapping.
     """
     if type(data) is dict and _PLAIN.issuperset(map(type, data.values())):
         return data.copy()
+    if not isinstance(data, Mapping):
+        raise UsageError(
+            f"log() takes a dict of key → value, got {type(data).__name__}"
+        )
     row: dict[Any, Any] = {}
-    _flatten_into(row, "", data, 0)
+    _flatten_into(row, "", data, 0, replaced)
     return row
 
 
-def _flatten_into(row: dict, prefix: str, data: Mapping, depth: int) -> None:
+def _flatten_into(
+    row: dict, prefix: str, data: Mapping, depth: int,
+    replaced: Callable[[str], None] | None,
+) -> None:
     if depth > _MAX_DEPTH:
-        raise ValueError(f"data nested deeper than {_MAX_DEPTH} levels at {prefix!r}")
+        raise UsageError(
+            f"data nested deeper than {_MAX_DEPTH} levels at {prefix!r}"
+        )
     for key, value in data.items():
         name = f"{prefix}{key}" if prefix else key
-        if type(value) in _PLAIN:
-            row[name] = value
-        elif isinstance(value, Mapping):
-            _flatten_into(row, f"{name}.", value, depth + 1)
-        else:
-            row[name] = snapshot(value)
+        if isinstance(value, Mapping):
+            _flatten_into(row, f"{name}.", value, depth + 1, replaced)
+            continue
+        if replaced is not None and name in row:
+            replaced(str(name))
+        row[name] = value if type(value) in _PLAIN else snapshot(value)
 
 
 def snapshot(value: Any) -> Any:
@@ -241,6 +280,19 @@ class BatchBuilder:
         if column is None:
             column = self._extra[(key, kind)] = [kind, [], []]
         return column
+
+    def rows(self) -> list[tuple[int, float, float, dict[str, Classified]]]:
+        """The rows added so far: ``(step, timestamp, runtime, values)``."""
+        found: list[tuple[int, float, float, dict[str, Classified]]] = [
+            (step, self._timestamps[i], self._runtimes[i], {})
+            for i, step in enumerate(self._steps)
+        ]
+        named = [(key, column) for key, column in self._columns.items()]
+        named += [(key, column) for (key, _), column in self._extra.items()]
+        for key, (kind, indices, payloads) in named:
+            for index, payload in zip(indices, payloads, strict=True):
+                found[index][3][key] = (kind, payload)
+        return found
 
     def build(self) -> events_pb2.HistoryBatch:
         """The batch of every row added so far."""

@@ -1,9 +1,10 @@
 """The writer thread: the only code that touches a run's WAL.
 
 ``log()`` and the other calls of the script put tuples on a deque; this thread
-drains it. For rows it validates each value (key 1-256 characters, one value
-at most 1 MB, the scalars of one call at most 25 MB, a storable type), warns
-about what it drops naming the key and the step, groups consecutive rows into
+drains it. For rows it validates each value (key 1-256 characters without
+control characters and not one of the row's own fields, one value at most
+1 MB, the scalars of one call at most 25 MB, a storable type), warns about
+what it drops or repairs naming the key and the step, groups consecutive rows into
 one columnar `HistoryBatch` (up to 1,000 rows or 50 ms), keeps the summary and
 appends events to the WAL. It also watches the agent through its supervisor.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import warnings
@@ -45,6 +47,11 @@ BATCH_AGE = 0.05
 SUMMARY_INTERVAL = 1.0  # a crash loses at most this much of the summary
 POLL_INTERVAL = 0.005
 DRAIN_CHUNK = 2000
+MAX_KNOWN_KEYS = 100_000  # keys already checked, so a row's usual keys are cheap
+RESERVED_KEYS = frozenset({"_step", "_runtime", "_timestamp"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # the rule of ingest's key check
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
 
 
 class RunWriter:
@@ -72,6 +79,7 @@ class RunWriter:
         self._batch = history.BatchBuilder()
         self._batch_started = 0.0
         self._steps = KeySteps()
+        self._known_keys: set[str] = set()
         self._warned: set[Any] = set()
         self._last_summary = time.monotonic()
         self._stopping = False
@@ -191,32 +199,70 @@ class RunWriter:
 
     def _validate(self, step: int, row: dict) -> dict[str, history.Classified]:
         values: dict[str, history.Classified] = {}
+        known = self._known_keys
         total = 0
         for key, value in row.items():
-            if type(key) is not str:
-                key = str(key)
-            if type(value) is float and 0 < len(key) <= MAX_KEY:
+            if type(value) is float and key in known:
                 values[key] = (history.FLOAT, value)  # the usual case, kept inline
                 total += 8
                 continue
-            if not 0 < len(key) <= MAX_KEY:
-                self._warn_key(key, step)
-                continue
-            try:
-                kind, payload = history.classify(value)
-            except history.Unserializable as exc:
-                self._drop(key, step, str(exc))
-                continue
-            size = history.payload_size(kind, payload)
-            if size > MAX_VALUE_BYTES:
-                self._drop(key, step, f"its value takes {_mb(size)}, over the 1 MB "
-                           "limit for one value")
-                continue
-            total += size
-            values[key] = (kind, payload)
+            if type(key) is not str:
+                key = str(key)
+            if key not in known:
+                key = self._check_key(key, step)
+                if key is None:
+                    continue
+            total += self._classify_into(values, key, step, value)
         if total > MAX_CALL_BYTES:
             self._trim_call(step, values, total)
         return values
+
+    def _check_key(self, key: str, step: int) -> str | None:
+        """`key` as stored (surrogates replaced), or None when it is dropped."""
+        if not 0 < len(key) <= MAX_KEY:
+            self._warn_key(key, step)
+            return None
+        if key in RESERVED_KEYS:
+            self._warn_reserved(key, step)
+            return None
+        if _CONTROL.search(key):
+            self.warn(("control", key), f"key {key!r} at step {step} was dropped: "
+                      "it holds a control character; use printable characters")
+            return None
+        if not key.isascii() and _SURROGATE.search(key):
+            fixed = _SURROGATE.sub(REPLACEMENT, key)
+            self.warn(("surrogate-key", key), f"key {key!r} at step {step} holds "
+                      "an unpaired surrogate, which UTF-8 cannot store; it is "
+                      f"stored as {fixed!r} (each surrogate replaced by U+FFFD)")
+            return None if fixed in RESERVED_KEYS else fixed
+        if len(self._known_keys) < MAX_KNOWN_KEYS:
+            self._known_keys.add(key)
+        return key
+
+    def _classify_into(self, values: dict, key: str, step: int, value: Any) -> int:
+        """Put the stored form of `value` in `values`; the bytes it takes."""
+        try:
+            kind, payload = history.classify(value)
+        except history.Unserializable as exc:
+            self._drop(key, step, str(exc))
+            return 0
+        except Exception as exc:  # noqa: BLE001 - a value's own methods failed
+            self._drop(key, step, f"reading it raised {type(exc).__name__}: {exc}")
+            return 0
+        if kind == history.TEXT and not payload.isascii() and _SURROGATE.search(
+            payload
+        ):
+            payload = _SURROGATE.sub(REPLACEMENT, payload)
+            self.warn(("surrogate-value", key), f"the text of key {key!r} at step "
+                      f"{step} holds an unpaired surrogate, which UTF-8 cannot "
+                      "store; each one is stored as U+FFFD (said once per key)")
+        size = history.payload_size(kind, payload)
+        if size > MAX_VALUE_BYTES:
+            self._drop(key, step, f"its value takes {_mb(size)}, over the 1 MB "
+                       "limit for one value")
+            return 0
+        values[key] = (kind, payload)
+        return size
 
     def _trim_call(self, step: int, values: dict, total: int) -> None:
         sizes = {k: history.payload_size(*v) for k, v in values.items()}
@@ -239,6 +285,12 @@ class RunWriter:
             f"dropped; keys are at most {MAX_KEY} characters",
         )
 
+    def _warn_reserved(self, key: str, step: int) -> None:
+        hint = "pass step= to log() instead" if key == "_step" else "use another key"
+        self.warn(("reserved", key), f"key {key!r} at step {step} was dropped: "
+                  "_step, _runtime and _timestamp are set by lodestar for every "
+                  f"row; {hint}")
+
     def _drop(self, key: str, step: int, reason: str) -> None:
         self.warn(("drop", key), f"key {key!r} at step {step} was dropped: {reason}")
 
@@ -246,7 +298,38 @@ class RunWriter:
         if not self._batch:
             return
         batch, self._batch = self._batch, history.BatchBuilder()
-        self._append(history=batch.build())
+        built: events_pb2.HistoryBatch | None
+        try:
+            built = batch.build()
+        except Exception as exc:  # noqa: BLE001 - one bad value must not cost a batch
+            logger.debug("history batch did not build; retrying row by row",
+                         exc_info=exc)
+            built = self._build_rows(batch.rows())
+        if built is not None:
+            self._append(history=built)
+
+    def _build_rows(
+        self, rows: list[tuple[int, float, float, dict]]
+    ) -> events_pb2.HistoryBatch | None:
+        """A batch of `rows` without the values that cannot be encoded."""
+        kept = history.BatchBuilder()
+        for step, timestamp, runtime, values in rows:
+            good = {key: value for key, value in values.items()
+                    if self._encodes(step, key, value)}
+            if good:
+                kept.add(step, timestamp, runtime, good)
+        return kept.build() if kept else None
+
+    def _encodes(self, step: int, key: str, value: history.Classified) -> bool:
+        one = history.BatchBuilder()
+        one.add(step, 0.0, 0.0, {key: value})
+        try:
+            one.build()
+        except Exception as exc:  # noqa: BLE001 - reported by key and step
+            self._drop(key, step, f"it could not be encoded ({type(exc).__name__}: "
+                       f"{exc})")
+            return False
+        return True
 
     # ---- other events ------------------------------------------------------
 
