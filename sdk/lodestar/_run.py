@@ -48,6 +48,7 @@ SYNC_TIMEOUT = 5.0
 SIGNAL_FLUSH_TIMEOUT = 2.0
 JOIN_TIMEOUT = 5.0
 ACK_POLL = 0.05
+MAX_FAULT_WARNINGS = 20  # distinct mistakes shown per run; later ones are logged
 _I64_MAX = 2**63 - 1
 _time = time.time
 
@@ -106,7 +107,9 @@ class Run:
         self._signal = ""
         self._preempting = False
         self._dropping = False
-        self._warned: set[str] = set()
+        self._warned: set[Any] = set()
+        self._faults_shown = 0
+        self._key_replaced = self._warn_key_replaced  # bound once: log() is hot
         self._on_finish: Callable[[Run], None] | None = None
         self._file_watcher: Any = None  # lodestar.file_watch.FileWatcher
         self._log_handler: logging.Handler | None = None
@@ -206,7 +209,7 @@ class Run:
             self._log_while_inactive()
             return
         try:
-            row = history.copy_row(data)
+            row = history.copy_row(data, self._key_replaced)
             if rich_values.has_rich(row):
                 sink = rich_values.run_sink(self)
                 row = rich_values.encode_row(sink, row, self._step_of(step))
@@ -522,17 +525,46 @@ class Run:
             )
 
     def _fault(self, exc: BaseException) -> None:
+        """Warn about `exc` once per kind: its type and the line that raised it."""
         logger.debug("lodestar fault", exc_info=exc)
+        tag = ("fault", type(exc).__name__, *_raised_at(exc))
+        if tag in self._warned:
+            return
+        message = f"lodestar could not record values: {exc} (training goes on)"
+        if self._faults_shown >= MAX_FAULT_WARNINGS:
+            self._warned.add(tag)
+            logger.info("%s", message)
+            return
+        self._faults_shown += 1
+        if self._faults_shown == MAX_FAULT_WARNINGS:
+            message += (f"; this is the {MAX_FAULT_WARNINGS}th distinct problem of "
+                        "this run, later ones go to the log only")
+        self._warn_once(tag, message)
+
+    def _warn_key_replaced(self, key: str) -> None:
         self._warn_once(
-            "fault", f"lodestar could not record values: {exc} (training goes on)"
+            ("flattened-twice", key),
+            f"log() data holds key {key!r} twice once nested dicts are flattened "
+            "to dotted keys (as 'a.b' and as {'a': {'b': ...}}); the later one "
+            "replaces the earlier (said once per key)",
         )
 
-    def _warn_once(self, tag: str, message: str) -> None:
+    def _warn_once(self, tag: Any, message: str) -> None:
         if tag in self._warned:
             return
         self._warned.add(tag)
         logger.warning("%s", message)
         warnings.warn(message, LodestarWarning, stacklevel=4)
+
+
+def _raised_at(exc: BaseException) -> tuple[str, int]:
+    """The file and line where `exc` was raised."""
+    tb = exc.__traceback__
+    if tb is None:
+        return "", 0
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_filename, tb.tb_lineno
 
 
 def _check_step(step: Any) -> int:
@@ -548,6 +580,11 @@ def _check_step(step: Any) -> int:
         value = int(step)
     elif not isinstance(step, bool) and hasattr(step, "__index__"):
         value = step.__index__()
-    if value is None or not 0 <= value <= _I64_MAX:
-        raise UsageError(f"step={step!r} is not a whole number from 0 to 2**63-1")
+    if value is None:
+        raise UsageError(
+            f"step={step!r} ({type(step).__name__}) is not a whole number; pass "
+            "an int from 0 to 2**63-1"
+        )
+    if not 0 <= value <= _I64_MAX:
+        raise UsageError(f"step={step!r} is outside 0 to 2**63-1; steps start at 0")
     return value
