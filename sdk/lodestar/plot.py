@@ -103,8 +103,8 @@ def confusion_matrix(
     """Counts of (actual, predicted) pairs; `preds` or `probs` (argmax) given.
 
     Raises:
-        UsageError: neither or both of `preds` and `probs`, or a class id
-            outside `class_names`.
+        UsageError: neither or both of `preds` and `probs`, `y_true` and them
+            of different lengths, or a class id outside `class_names`.
     """
     if y_true is None or (probs is None) == (preds is None):
         raise UsageError("confusion_matrix needs y_true and one of preds or probs")
@@ -113,6 +113,10 @@ def confusion_matrix(
         predicted = as_array(probs, "plot.confusion_matrix").argmax(axis=1)
     else:
         predicted = as_array(preds, "plot.confusion_matrix").astype(int).ravel()
+    if len(predicted) != len(truth):
+        given = "preds" if probs is None else "probs"
+        raise UsageError(f"confusion_matrix has {len(truth)} y_true labels but "
+                         f"{len(predicted)} {given}; give one per example")
     count = int(max(truth.max(initial=-1), predicted.max(initial=-1))) + 1
     names = list(class_names) if class_names else [str(i) for i in range(count)]
     if count > len(names):

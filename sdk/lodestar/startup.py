@@ -169,7 +169,10 @@ def _resume_text(resume: Any) -> str:
 
 
 def _check_name(kind: str, value: str) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_NAME:
+    if not isinstance(value, str):
+        raise UsageError(f"{kind} must be a string, not {type(value).__name__} "
+                         f"{value!r}")
+    if not 0 < len(value) <= MAX_NAME:
         raise UsageError(f"{kind} {value!r} must be 1 to {MAX_NAME} characters")
     if any(ord(c) < 32 or c in "/\\" for c in value):
         raise UsageError(

@@ -27,7 +27,8 @@ class Chart(JsonMedia):
     """A chart of `kind` drawn from `table`'s columns named in `fields`.
 
     Raises:
-        UsageError: an unknown kind, or a field naming a missing column.
+        UsageError: an unknown kind, a table that is not a `Table`, or a field
+            naming a missing column.
     """
 
     def __init__(
@@ -36,6 +37,9 @@ class Chart(JsonMedia):
     ) -> None:
         if kind not in KINDS:
             raise UsageError(f"chart kind {kind!r}; use one of {sorted(KINDS)}")
+        if not isinstance(table, Table):
+            raise UsageError(f"a {kind} chart needs a lodestar.Table, not "
+                             f"{type(table).__name__}")
         for role, column in fields.items():
             if column not in table.columns:
                 raise UsageError(f"{kind} chart: {role}={column!r} is not a column "

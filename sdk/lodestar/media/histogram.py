@@ -34,8 +34,9 @@ class Histogram(JsonMedia):
         num_bins: 1 to 512.
 
     Raises:
-        UsageError: both or neither input given, too many bins, or a
-            ``np_histogram`` whose edges do not match its counts.
+        UsageError: both or neither input given, values that are not numbers,
+            too many bins, or a ``np_histogram`` whose edges do not match its
+            counts.
     """
 
     def __init__(
@@ -54,7 +55,11 @@ class Histogram(JsonMedia):
 
     def _count(self, sequence: Any, num_bins: int) -> tuple[list[Any], list[float]]:
         np = numpy("lodestar.Histogram")
-        array = as_array(sequence, "lodestar.Histogram").astype(np.float64).ravel()
+        try:
+            array = as_array(sequence, "lodestar.Histogram").astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"Histogram needs numbers; {exc}") from exc
+        array = array.ravel()
         self.nan_count = int(np.isnan(array).sum())
         self.inf_count = int(np.isinf(array).sum())
         finite = array[np.isfinite(array)]
