@@ -9,7 +9,8 @@ Rules, applied in this order:
   channel is squeezed to grayscale.
 - dtype: uint8 is kept; bools are 0 and 255; other integers are clipped to
   0..255; floats whose finite values all lie in [0, 1] are scaled by 255 and
-  rounded, other floats are taken as 0..255, rounded and clipped; NaN is 0.
+  rounded, other floats are taken as 0..255, rounded and clipped; NaN is 0,
+  +Infinity 255 and -Infinity 0 (±Infinity does not decide the scale).
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ def to_uint8(array: Any) -> Any:
         return np.clip(array, 0, 255).astype(np.uint8)
     if kind != "f":
         raise UsageError(f"pixel values of dtype {array.dtype} are not numbers")
-    values = np.nan_to_num(array.astype(np.float64), nan=0.0)
-    finite = values[np.isfinite(values)]
+    values = array.astype(np.float64)
+    finite = values[np.isfinite(values)]  # ±Infinity must not decide the scale
     if finite.size and finite.min() >= 0.0 and finite.max() <= 1.0:
         values = values * 255.0
+    values = np.nan_to_num(values, nan=0.0)
     return np.clip(np.rint(values), 0, 255).astype(np.uint8)

@@ -5,7 +5,10 @@ g, b, colours 0..255). A scene is a dict ``{"type": "lidar/beta", "points":
 array, "boxes": [...], "vectors": [...]}``: each box has eight ``corners``
 (x, y, z) and optional ``label``, ``color`` (r, g, b) and ``score``; each
 vector a ``start`` and an ``end`` and an optional ``color``. Either is stored
-as a ``.pts.json`` file of that shape, the points' rows as given.
+as a ``.pts.json`` file of that shape, the points' rows as given, except that
+a row holding NaN or ±Infinity is left out (like a histogram's NaN entries,
+it never fails the call); how many were left out is kept as
+``nonfinite_points``.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ class Object3D(Media):
     """A 3-D point cloud or model.
 
     Raises:
-        UsageError: an array of another shape, non-finite coordinates, or a
-            file that is not .obj, .gltf or .glb.
+        UsageError: an array of another shape or of values that are not
+            numbers, or a file that is not .obj, .gltf or .glb.
     """
 
     _type: ClassVar[str] = "object3D-file"
@@ -44,9 +47,12 @@ class Object3D(Media):
             self._set_content(read_file(data_or_path, "3-D"), fmt)
             return
         scene = _scene(data_or_path)
-        rows = scene["points"]
+        given = scene["points"]
+        rows = scene["points"] = [r for r in given if all(map(math.isfinite, r))]
         text = json.dumps(scene, separators=(",", ":"))
-        meta = {"points": len(rows), "point_width": len(rows[0]) if rows else 3}
+        meta = {"points": len(rows), "point_width": len(given[0]) if given else 3}
+        if len(rows) != len(given):
+            meta["nonfinite_points"] = len(given) - len(rows)
         if scene.get("boxes"):
             meta["boxes"] = len(scene["boxes"])
         self._set_content(text.encode(), "pts.json", **meta)
@@ -75,10 +81,9 @@ def _points(data: Any) -> list[list[float]]:
     if points.ndim != 2 or points.shape[1] not in POINT_WIDTHS:
         raise UsageError(f"a point cloud must be N×3, N×4 or N×6, not shape "
                          f"{tuple(points.shape)}")
-    rows = points.tolist()
-    if not all(math.isfinite(v) for row in rows for v in row):
-        raise UsageError("a point cloud holds NaN or infinite coordinates")
-    return rows
+    if points.dtype.kind not in "biuf":
+        raise UsageError(f"a point cloud holds numbers, not {points.dtype} values")
+    return points.tolist()
 
 
 def _box(index: int, box: Any) -> dict[str, Any]:
