@@ -43,6 +43,9 @@ _CLAUSE = re.compile(
     r"^\s*(?P<field>[^\s=!<>~]+)\s*(?P<op>!=|>=|<=|!~|==|=|>|<|~)\s*(?P<value>.*)$"
 )
 _AND = re.compile(r"\s+and\s+|\s*&&\s*|\s*;\s*", re.IGNORECASE)
+_JOINER = r"(and|or|&&|\|\|)"
+_DANGLING = re.compile(rf"^\s*{_JOINER}(?=\s|$)|(?:^|\s){_JOINER}\s*$", re.I)
+_OR = re.compile(r"\s(or|\|\|)\s+[^\s=!<>~]+\s*(?:[=<>~]|!=|!~)", re.IGNORECASE)
 
 
 class FilterError(ValueError):
@@ -56,10 +59,25 @@ class FilterError(ValueError):
 
 def parse_filter(text: str) -> dict[str, Any] | None:
     """The API filter of one filter-bar line; None for an empty line."""
+    _check_joiners(text)
     clauses = [_clause(part) for part in _AND.split(text.strip()) if part.strip()]
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _check_joiners(text: str) -> None:
+    """Refuse an 'and'/'or' with no clause on one side, and 'or' between two."""
+    dangling = _DANGLING.search(text)
+    if dangling:
+        word = dangling[1] or dangling[2]
+        column = dangling.start(1 if dangling[1] else 2) + 1
+        raise FilterError(text, f"{word!r} at column {column} joins no clause; "
+                          "finish the clause after it or remove it")
+    either = _OR.search(text)
+    if either:
+        raise FilterError(text, f"{either[1]!r} at column {either.start(1) + 1}: "
+                          "the filter bar joins clauses with 'and' only")
 
 
 def _clause(part: str) -> dict[str, Any]:

@@ -33,8 +33,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .patterns import re2_problem
+
 COMPARE = {"$eq": "=", "$ne": "!=", "$lt": "<", "$lte": "<=", "$gt": ">",
            "$gte": ">="}
+ORDERING = ("$lt", "$lte", "$gt", "$gte")
 FIELD_OPERATORS = (*COMPARE, "$in", "$nin", "$exists", "$regex", "$options",
                    "$not")
 LOGICAL = ("$and", "$or", "$nor", "$not")
@@ -197,6 +200,8 @@ class _Filter:
             return self._time(name, op, operand, where)
         if name == "tags":
             return self._tags(op, operand, where)
+        if name.startswith("summary_metrics.") and op in ORDERING:
+            _require_number(name, op, operand, where)
         return self._compare(self.raw(name, where), op, operand, where)
 
     # ---- values -------------------------------------------------------------
@@ -310,8 +315,15 @@ class _Filter:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise FilterError(where, f"$regex {pattern!r} is not valid: {exc}") \
-                from exc
+            raise FilterError(where, f"$regex {_shown(pattern)} is not valid: "
+                              f"{exc}") from exc
+        except RecursionError as exc:
+            raise FilterError(where, f"$regex {_shown(pattern)} nests groups too "
+                              "deeply") from exc
+        problem = re2_problem(pattern)
+        if problem:
+            raise FilterError(where, f"$regex {_shown(pattern)} cannot be used: "
+                              f"{problem}")
         flags = f"(?{options})" if options else ""
         param = self.params.add(flags + pattern, "String")
         if name in TIME_FIELDS:
@@ -342,6 +354,18 @@ def to_unix(value: Any, where: str = "filters") -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
+
+
+def _require_number(name: str, op: str, operand: Any, where: str) -> None:
+    """Metrics are ordered as numbers, so text there would match nothing."""
+    if isinstance(operand, (int, float)) and not isinstance(operand, bool):
+        return
+    raise FilterError(where, f"compare {name} with a number: {op} was given "
+                      f"{operand!r}, which orders no metric")
+
+
+def _shown(pattern: str, limit: int = 80) -> str:
+    return repr(pattern if len(pattern) <= limit else pattern[:limit] + "...")
 
 
 def _finite(value: float, where: str) -> float:
