@@ -17,6 +17,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..common import bus
 from ..common.accounts import Accounts, AccountsView
@@ -27,8 +28,10 @@ from ..writer.migrations import migrate
 from ..writer.storage import Storage, StorageError
 from . import admin, dashboard, dashboard_artifacts, edits, listing, routes
 from .alerts_log import router as alerts_log_router
+from .fallback import not_found
 from .files import router as files_router
 from .metrics import RequestCounter, render_metrics
+from .patterns import store_refusal
 from .publish import AppliedWaiter, EventPublisher, embedded_applied
 from .table_routes import router as tables_router
 
@@ -67,6 +70,7 @@ def create_app(config: PlatformConfig, storage: Storage) -> FastAPI:
     add_api_docs(app)
     dashboard.add_page_routes(app)
     app.add_exception_handler(StorageError, _storage_failed)
+    app.add_exception_handler(StarletteHTTPException, not_found)
     app.middleware("http")(app.state.requests.middleware)
     return app
 
@@ -88,6 +92,10 @@ def _add_platform_routes(app: FastAPI) -> None:
 
 
 async def _storage_failed(request: Request, exc: Exception) -> JSONResponse:
+    refusal = store_refusal(str(exc))
+    if refusal:  # the request's pattern, not the store, is at fault
+        logger.info("store refused a pattern on %s: %s", request.url.path, exc)
+        return JSONResponse({"detail": refusal}, status_code=400)
     logger.error("store failed on %s: %s", request.url.path, exc)
     return JSONResponse(
         {"detail": "the store could not answer; try again, and check the "

@@ -33,6 +33,7 @@ from .auth import principal, require_entity
 from .dashboard_live import LiveHub, Watch
 from .dashboard_series import SeriesError, SeriesRequest, read_series
 from .dashboard_views import ColumnChoices, Dashboards, ViewError
+from .fallback import PageRoute
 from .filters import FilterError, compile_filter
 from .search import PIVOT
 from .values import encode
@@ -397,4 +398,5 @@ def add_page_routes(app: FastAPI) -> None:
         return FileResponse(STATIC / "index.html")
 
     for path in ("/{entity}/{project}", "/{entity}/{project}/{rest:path}"):
-        app.add_api_route(path, index, methods=["GET"], include_in_schema=False)
+        app.router.add_api_route(path, index, methods=["GET"], include_in_schema=False,
+                                 route_class_override=PageRoute)

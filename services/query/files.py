@@ -4,7 +4,7 @@
 |---|---|
 | ``GET /api/v1/runs/{e}/{p}/{r}/files`` | the run's files (latest content each) |
 | ``POST /api/v1/runs/{e}/{p}/{r}/files`` | publishes a FileEntry of stored content |
-| ``DELETE /api/v1/runs/{e}/{p}/{r}/files/{path}`` | publishes a deleted FileEntry |
+| ``DELETE /api/v1/runs/{e}/{p}/{r}/files/{path}`` | a deleted FileEntry; 404 if none |
 | ``GET /api/v1/runs/{e}/{p}/{r}/artifacts?used=`` | versions logged (or used) |
 | ``GET /api/v1/lineage/{e}/{p}/{name}/{version}`` | the runs that used it |
 | ``GET /internal/v1/files/chunks?entity=`` | chunks run files reference (GC) |
@@ -23,6 +23,7 @@ from lodestar.files import normalize_name
 from pydantic import BaseModel, Field
 
 from .edits import _require_service
+from .history import RunRef
 from .publish import PublishFailed, Target
 from .routes import Caller, _run_ref, _storage
 
@@ -40,6 +41,13 @@ SELECT path, sha256, size, manifest, timestamp FROM run_files FINAL
 WHERE entity = {e:String} AND project = {p:String} AND run_id = {r:String}
   AND deleted = 0
 ORDER BY path
+"""
+
+_FILE = """
+SELECT path FROM run_files FINAL
+WHERE entity = {e:String} AND project = {p:String} AND run_id = {r:String}
+  AND path = {n:String} AND deleted = 0
+LIMIT 1
 """
 
 _LINEAGE = """
@@ -98,9 +106,23 @@ async def delete_file(
     path: str,
 ) -> dict[str, Any]:
     name = _name(path)
+    _require_file(request, _run_ref(who, entity, project, run_id), name)
     entry = events_pb2.FileEntry(path=name, deleted=True)
     applied = await _publish_file(request, who, (entity, project, run_id), entry)
     return {"path": name, "deleted": True, "applied": applied}
+
+
+def _require_file(request: Request, ref: RunRef, name: str) -> None:
+    """A 404 naming the file unless the run holds it (deleted ones do not count)."""
+    found = _storage(request).query(
+        _FILE, {"e": ref.entity, "p": ref.project, "r": ref.run_id, "n": name}
+    )
+    if not found:
+        raise HTTPException(
+            404, f"run {ref.entity}/{ref.project}/{ref.run_id} has no file {name!r}; "
+            f"list its files with GET /api/v1/runs/{ref.entity}/{ref.project}/"
+            f"{ref.run_id}/files",
+        )
 
 
 async def _publish_file(

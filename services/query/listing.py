@@ -66,7 +66,12 @@ def wal_facts(
     wal_id: str,
 ) -> dict[str, Any]:
     """What the store holds from one WAL: the highest event applied, and per
-    history key its steps and checksums (for ``lodestar sync --verify``)."""
+    history key its steps and checksums (for ``lodestar sync --verify``).
+
+    A WAL the store holds nothing of is ``max_seq`` 0 with no keys, not a 404:
+    that is the true answer for a WAL whose upload never arrived, and the
+    verifier reports each of its records as missing instead of failing.
+    """
     require_entity(who, entity)
     storage = request.app.state.storage
     params = {"e": entity, "p": project, "r": run_id, "w": wal_id}

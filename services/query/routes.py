@@ -14,6 +14,7 @@ from .runs import RunReader
 
 VERSION = "0.1.0"
 INT64_MAX = 2**63 - 1
+BUILTIN_AXES = ("_step", "_runtime", "_timestamp")
 
 router = APIRouter(prefix="/api/v1")
 Caller = Annotated[Principal, Depends(principal)]
@@ -113,12 +114,26 @@ def history(
     """At most `samples` real rows; spikes, first and last steps survive."""
     ref = _run_ref(who, entity, project, run_id)
     reader = HistoryReader(_storage(request))
-    chosen = _keys(keys, key) or reader.keys(ref)
-    if x_axis not in ("_step", "_runtime", "_timestamp") and x_axis not in chosen:
-        chosen.append(x_axis)
+    chosen = _keys(keys, key)
+    logged = reader.keys(ref) if not chosen or x_axis not in BUILTIN_AXES else []
+    chosen = chosen or list(logged)
+    if x_axis not in BUILTIN_AXES:
+        _require_axis(ref, x_axis, logged)
+        if x_axis not in chosen:
+            chosen.append(x_axis)
     if not chosen:
         return {"rows": [], "keys": [], "sampled": False, "total_steps": 0}
     return reader.sample(ref, chosen, samples)
+
+
+def _require_axis(ref: RunRef, x_axis: str, logged: list[str]) -> None:
+    """An x axis is a built-in one or a key the run logged; else a 400."""
+    if x_axis not in logged:
+        raise HTTPException(
+            400, f"unknown x_axis {x_axis!r}: run {ref.run_id} logged no such "
+            f"key; use one of {', '.join(BUILTIN_AXES)} or a key from GET "
+            f"/api/v1/runs/{ref.entity}/{ref.project}/{ref.run_id}/keys",
+        )
 
 
 @router.get("/runs/{entity}/{project}/{run_id}/history/scan", tags=["history"])

@@ -26,9 +26,11 @@ class RunReader:
 
     def projects(self, entity: str) -> list[dict[str, Any]]:
         rows = self._storage.query(
-            "SELECT project, uniqExact(run_id) AS runs, max(timestamp) AS last_at "
-            "FROM run_fields WHERE entity = {e:String} "
-            "GROUP BY project ORDER BY project",
+            "SELECT project, count() AS runs, max(run_last) AS last_at FROM ("
+            "SELECT project, run_id, max(timestamp) AS run_last FROM run_fields "
+            "WHERE entity = {e:String} GROUP BY project, run_id "
+            "HAVING countIf(field = 'deleted') = 0"
+            ") GROUP BY project ORDER BY project",
             {"e": entity},
         )
         return [{"entity": entity, "name": row["project"], "run_count": row["runs"],
