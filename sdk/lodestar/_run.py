@@ -547,14 +547,15 @@ class Run:
             f"log() data holds key {key!r} twice once nested dicts are flattened "
             "to dotted keys (as 'a.b' and as {'a': {'b': ...}}); the later one "
             "replaces the earlier (said once per key)",
+            stacklevel=5,  # the caller of log(), through copy_row
         )
 
-    def _warn_once(self, tag: Any, message: str) -> None:
+    def _warn_once(self, tag: Any, message: str, stacklevel: int = 4) -> None:
         if tag in self._warned:
             return
         self._warned.add(tag)
         logger.warning("%s", message)
-        warnings.warn(message, LodestarWarning, stacklevel=4)
+        warnings.warn(message, LodestarWarning, stacklevel=stacklevel)
 
 
 def _raised_at(exc: BaseException) -> tuple[str, int]:

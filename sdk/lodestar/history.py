@@ -93,13 +93,16 @@ def copy_row(
             f"log() takes a dict of key → value, got {type(data).__name__}"
         )
     row: dict[Any, Any] = {}
-    _flatten_into(row, "", data, 0, replaced)
+    clashes: list[str] = []
+    _flatten_into(row, "", data, 0, clashes)
+    if replaced is not None:
+        for key in clashes:
+            replaced(key)
     return row
 
 
 def _flatten_into(
-    row: dict, prefix: str, data: Mapping, depth: int,
-    replaced: Callable[[str], None] | None,
+    row: dict, prefix: str, data: Mapping, depth: int, clashes: list[str]
 ) -> None:
     if depth > _MAX_DEPTH:
         raise UsageError(
@@ -108,10 +111,10 @@ def _flatten_into(
     for key, value in data.items():
         name = f"{prefix}{key}" if prefix else key
         if isinstance(value, Mapping):
-            _flatten_into(row, f"{name}.", value, depth + 1, replaced)
+            _flatten_into(row, f"{name}.", value, depth + 1, clashes)
             continue
-        if replaced is not None and name in row:
-            replaced(str(name))
+        if name in row:
+            clashes.append(str(name))
         row[name] = value if type(value) in _PLAIN else snapshot(value)
 
 

@@ -133,6 +133,7 @@ def test_key_given_flat_and_nested_warns_that_the_later_wins(workdir):
         "keys (as 'a.b' and as {'a': {'b': ...}}); the later one replaces the "
         "earlier (said once per key)"
     ]
+    assert seen[0].filename == __file__  # points at the log() call
     assert by_step(run) == {0: {"a.b": 2, "c.d": 3}}
 
 
