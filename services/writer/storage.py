@@ -129,14 +129,30 @@ class ChdbStorage(Storage):
             try:
                 return self._session.query(sql, fmt, params=bound or None)
             except Exception as exc:  # chDB raises ChdbError or RuntimeError
+                self._settle()
                 raise StorageError(str(exc), sql) from exc
+
+    def _settle(self) -> None:
+        # After a query fails while running, chDB hands what is left of its
+        # result to the next query, which then fails to decode it; a
+        # throwaway query takes it instead.
+        try:
+            self._session.query("SELECT 1", "CSV")
+        except Exception as exc:  # noqa: BLE001 - the leftover is expected here
+            logger.debug("chDB settled after a failed query: %s", exc)
 
 
 def _chdb_param(value: Any) -> Any:
-    """chDB takes scalars as they are, but arrays as ClickHouse literals."""
+    """chDB takes arrays as ClickHouse literals, and text in the escaped (TSV)
+    form, where a backslash, tab or newline must be escaped to arrive as given."""
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(_literal(v) for v in value) + "]"
+    if isinstance(value, str):
+        return value.translate(_TSV_ESCAPES)
     return value
+
+
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _literal(value: Any) -> str:

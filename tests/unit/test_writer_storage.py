@@ -71,9 +71,25 @@ def test_parameters_are_bound_not_pasted(store: Storage) -> None:
     assert rows == [{"s": tricky, "a": [tricky, "b\\c"], "n": -(2**63)}]
 
 
+@pytest.mark.parametrize("text", ["abc\\", "a\\b", "\\x41", "tab\tx", "line\nx",
+                                  "cr\rx", "\\\\"])
+def test_text_parameters_arrive_as_given(store: Storage, text: str) -> None:
+    rows = store.query("SELECT {s:String} AS s, {a:Array(String)} AS a",
+                       {"s": text, "a": [text]})
+    assert rows == [{"s": text, "a": [text]}]
+
+
 def test_a_bad_statement_raises_storage_error_with_the_sql(store: Storage) -> None:
     with pytest.raises(StorageError, match="no_such_table"):
         store.query("SELECT * FROM no_such_table")
+
+
+def test_a_query_that_fails_while_running_leaves_the_next_one_working(
+    store: Storage,
+) -> None:
+    with pytest.raises(StorageError, match="throwIf"):
+        store.query("SELECT throwIf(number = 3) FROM numbers(10)")
+    assert store.query("SELECT 7 AS x") == [{"x": 7}]
 
 
 def test_chdb_keeps_data_across_reopen(tmp_path) -> None:
