@@ -37,8 +37,8 @@ export class ChartGrid {
 
   // Built-in axes first, then every numeric metric, in two labelled groups.
   xOptions() {
-    const option = (k) => el("option", { value: k, selected: k === this.settings.xAxis },
-      k);
+    const option = (k) => el("option", { value: k, title: k,
+      selected: k === this.settings.xAxis }, k);
     const metrics = this.xChoices.filter((k) => !BUILT_IN_X.includes(k));
     return [el("optgroup", { label: "built-in" }, BUILT_IN_X.map(option)),
       metrics.length ? el("optgroup", { label: "metrics" }, metrics.map(option)) : null];
@@ -46,6 +46,7 @@ export class ChartGrid {
 
   toolbar() {
     const x = el("select", { id: "x-axis", "aria-label": "X axis",
+      title: this.settings.xAxis,
       onchange: (event) => this.change({ xAxis: event.target.value }, { x:
         event.target.value === "_step" ? null : event.target.value }) },
     this.xOptions());

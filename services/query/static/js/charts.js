@@ -244,8 +244,8 @@ export class ChartPanel {
     const rows = this.aligned.lines.filter((l) => !this.hidden.has(l.id)).map((l) => {
       const value = l.bad[index] || (l.y[index] === undefined ? "–"
         : formatNumber(ema(l.y, this.settings.smoothing)[index]));
-      return el("div", {}, el("i", { style: "background:" + l.colour }), l.label + ": ",
-        el("b", {}, value));
+      return el("div", {}, el("i", { style: "background:" + l.colour }),
+        el("span", {}, l.label + ": "), el("b", {}, value));
     });
     const label = this.settings.xAxis === "_timestamp"
       ? new Date(x * 1000).toLocaleString() : formatNumber(x);
@@ -309,7 +309,7 @@ export class ChartPanel {
     this.legend.replaceChildren(...lines.map((line) => {
       const item = el("li", { class: this.hidden.has(line.id) ? "off" : "",
         "data-run": line.id, title: "Show or hide " + line.label },
-      el("i", { style: "background:" + line.colour }), line.label);
+      el("i", { style: "background:" + line.colour }), el("span", {}, line.label));
       item.addEventListener("click", () => this.toggleLine(line.id));
       return item;
     }));

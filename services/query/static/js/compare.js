@@ -56,7 +56,7 @@ function chips(entity, project, runs) {
   return el("ul", { class: "run-chips" }, runs.map((run) => el("li",
     { "data-run": run.id }, el("i", { style: "background:" + run.colour }),
     link(run.name || run.id, "/" + [entity, project, "runs", run.id]
-      .map(encodeURIComponent).join("/")))));
+      .map(encodeURIComponent).join("/"), { title: run.name || run.id }))));
 }
 
 export function configDiff(runs) {
@@ -72,11 +72,13 @@ export function configDiff(runs) {
     } }), " show all keys");
   const table = shown.length ? el("table", { class: "grid diff", id: "config-diff" },
     el("thead", {}, el("tr", {}, el("th", {}, "config key"), runs.map((run) =>
-      el("th", {}, el("i", { class: "swatch", style: "background:" +
-        (run.colour || colourOf(run.id)) }), run.name || run.id)))),
+      el("th", { title: run.name || run.id }, el("i", { class: "swatch",
+        style: "background:" + (run.colour || colourOf(run.id)) }),
+      run.name || run.id)))),
     el("tbody", {}, shown.map((key) => el("tr", { "data-key": key,
-      class: differs(key) ? "differs" : "" }, el("td", { class: "key" }, key),
-    flat.map((m) => el("td", {}, m.has(key) ? show(m.get(key)) : "—"))))))
+      class: differs(key) ? "differs" : "" }, el("td", { class: "key", title: key }, key),
+    flat.map((m) => el("td", { title: m.has(key) ? show(m.get(key)) : null },
+      m.has(key) ? show(m.get(key)) : "—"))))))
     : empty(keys.length ? "Every config key is the same" : "No config recorded",
       keys.length ? "Tick 'show all keys' to see them." : null);
   const box = el("section", { class: "config-diff" }, el("div", { class: "section-head" },

@@ -32,18 +32,20 @@ function entityPicker(viewer, entity) {
 
 function metricPicker(metrics, metric) {
   const select = el("select", { "aria-label": "Sparkline metric", id: "spark-metric",
+    title: metric || "runs per day",
     onchange: (event) => {
       setParams({ metric: event.target.value });
       window.dispatchEvent(new HashChangeEvent("hashchange"));
     } }, el("option", { value: "" }, "runs per day"),
-  metrics.map((name) => el("option", { value: name, selected: name === metric }, name)));
+  metrics.map((name) => el("option", { value: name, title: name,
+    selected: name === metric }, name)));
   return el("label", {}, "sparkline ", select);
 }
 
 function grid(entity, projects, metric) {
   const rows = projects.map((project) => el("tr", { "data-project": project.name },
     el("td", {}, link(project.name, "/" + encodeURIComponent(entity) + "/" +
-      encodeURIComponent(project.name))),
+      encodeURIComponent(project.name), { title: project.name })),
     el("td", { class: "num" }, String(project.run_count)),
     el("td", { title: new Date(project.last_activity * 1000).toLocaleString() },
       formatAgo(project.last_activity)),
@@ -51,6 +53,7 @@ function grid(entity, projects, metric) {
       sparkline(project.sparkline))));
   return el("table", { class: "grid projects" },
     el("thead", {}, el("tr", {}, el("th", {}, "Project"), el("th", {}, "Runs"),
-      el("th", {}, "Last activity"), el("th", {}, metric || "Runs per day"))),
+      el("th", {}, "Last activity"),
+      el("th", { title: metric || "runs per day" }, metric || "Runs per day"))),
     el("tbody", {}, rows));
 }

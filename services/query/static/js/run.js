@@ -93,7 +93,8 @@ class RunPage {
   drawHeader() {
     this.facts = el("dl", { class: "facts" });
     this.header.replaceChildren(...[
-      el("div", { class: "title-line" }, el("h1", {}, this.run.name || this.run.id),
+      el("div", { class: "title-line" }, el("h1", { title: this.run.name || this.run.id },
+        this.run.name || this.run.id),
         el("span", { class: "run-state" }), el("span", { class: "muted run-id" },
           this.run.id)),
       this.facts, el("pre", { class: "command", title: "command line", hidden: true }),
@@ -137,7 +138,8 @@ class RunPage {
       }
     });
     return el("div", { class: "tags", id: "run-tags" }, tags.map((tag) => el("span",
-      { class: "tag" }, tag, el("button", { type: "button", class: "icon",
+      { class: "tag", title: tag }, el("span", { class: "cut" }, tag),
+      el("button", { type: "button", class: "icon",
         title: "Remove tag " + tag, onclick: () => this.edit({ tags: tags.filter((t) =>
           t !== tag) }) }, "×"))), input);
   }
@@ -287,7 +289,8 @@ export function keyTable(values, name) {
   const search = el("input", { type: "search", placeholder: "search " + name,
     "aria-label": "Search " + name, id: name + "-search" });
   const body = el("tbody", {}, rows.map(([key, value]) => el("tr", { "data-key": key },
-    el("td", { class: "key" }, key), el("td", {}, show(value)))));
+    el("td", { class: "key", title: key }, key),
+    el("td", { title: show(value) }, show(value)))));
   search.addEventListener("input", () => {
     const needle = search.value.toLowerCase();
     body.querySelectorAll("tr").forEach((tr) => {
