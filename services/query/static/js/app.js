@@ -113,9 +113,28 @@ function drawCrumbs(parts) {
   crumbs.replaceChildren(...links);
 }
 
+// An address whose hash cannot be decoded (a stray "%"): say so, and leave no
+// breadcrumb or title of the page before it.
+function badAddress(error) {
+  drawCrumbs([]);
+  document.title = "Lodestar · invalid address";
+  main.replaceChildren(el("div", { class: "error", role: "alert", id: "bad-address" },
+    el("strong", {}, "This address is not valid"),
+    el("p", {}, "Its path could not be read (" + error.message + ")."),
+    el("a", { href: "#/" }, "Open the projects")));
+}
+
 async function route() {
   closeAll();
-  const { parts } = current();
+  drawCrumbs([]);
+  let parts;
+  try {
+    ({ parts } = current());
+  } catch (error) {
+    if (!(error instanceof URIError)) { throw error; }
+    badAddress(error);
+    return null;
+  }
   if (!viewer) { viewer = await whoAmI(); drawUser(); }
   if (!viewer || parts[0] === "signin") { signInForm(); return; }
   drawCrumbs(parts);
@@ -125,7 +144,7 @@ async function route() {
   if (!entity) { return projectsView(main, viewer); }
   if (entity === "alerts") { return alertsView(main); }
   if (!project) { go([], { entity }); return null; }
-  if (!kind) { return runsView(main, entity, project); }
+  if (!kind) { return runsView(main, entity, project, viewer); }
   if (kind === "compare") { return compareView(main, entity, project); }
   if (kind === "dashboards") { return dashboardsView(main, entity, project, id); }
   if (kind === "artifacts") { return artifactsView(main, entity, project); }
@@ -163,6 +182,7 @@ function setupTheme() {
 // Links of the form /E/P[/ID][?view=charts] (notebooks embed these) and
 // /?key=KEY open the same views as their #/ routes.
 async function fromLocation() {
+  if (window.self !== window.top) { document.body.classList.add("embedded"); }
   const search = new URLSearchParams(location.search);
   const key = search.get("key");
   if (key) {
@@ -172,7 +192,14 @@ async function fromLocation() {
       viewer = null;
     }
   }
-  const parts = location.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  let parts;
+  try {
+    parts = location.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    // Left as it is: the route reports the address as not valid.
+    history.replaceState(null, "", "/#" + location.pathname);
+    return;
+  }
   if (parts.length >= 3 && !["runs", "compare", "dashboards", "artifacts"]
     .includes(parts[2])) { parts.splice(2, 0, "runs"); }
   const params = {};
@@ -183,7 +210,6 @@ async function fromLocation() {
     const hash = parts.length ? hashOf(parts, params) : location.hash.slice(1) || "/";
     history.replaceState(null, "", "/#" + hash);
   }
-  if (window.self !== window.top) { document.body.classList.add("embedded"); }
 }
 
 setupTheme();

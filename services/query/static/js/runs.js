@@ -20,26 +20,28 @@ const PAGE = 50;
 function cell(run, spec, entity, project) {
   switch (spec.id) {
     case "name": return link(run.name || run.id, "/" + [entity, project, "runs", run.id]
-      .map(encodeURIComponent).join("/"), { class: "run-link" });
+      .map(encodeURIComponent).join("/"),
+    { class: "run-link", title: run.name || run.id });
     case "state": return stateBadge(run.state);
     case "created_at": return formatTime(run.created_at);
     case "runtime": return formatDuration(runtimeOf(run));
     case "host": return (run.metadata && run.metadata.host) || "";
-    case "tags": return (run.tags || []).map((t) => el("span", { class: "tag" }, t));
+    case "tags": return (run.tags || []).map((t) => el("span", { class: "tag", title: t },
+      t));
     case "user": case "group": case "job_type": case "notes": return show(run[spec.id]);
     default: return show(spec.value(run));
   }
 }
 
-export async function runsView(main, entity, project) {
-  const view = new RunsTable(main, entity, project);
+export async function runsView(main, entity, project, viewer) {
+  const view = new RunsTable(main, entity, project, viewer);
   await view.render();
   watch({ entity, project }, () => view.reloadRows(), 2000);
 }
 
 class RunsTable {
-  constructor(main, entity, project) {
-    Object.assign(this, { main, entity, project });
+  constructor(main, entity, project, viewer) {
+    Object.assign(this, { main, entity, project, viewer });
     this.columns = cachedColumns(entity, project);
     const { params } = current();
     this.selected = new Set((params.get("sel") || "").split(",").filter(Boolean));
@@ -73,6 +75,7 @@ class RunsTable {
         await this.reloadRows();
       }
     } catch (error) {
+      if (error.status === 403) { return; }
       this.filterError.textContent = "Column choice not loaded: " + error.message;
     }
   }
@@ -85,12 +88,14 @@ class RunsTable {
       if (event.key === "Enter") { this.applyFilter(this.filterInput.value.trim()); }
     });
     this.filterError = el("div", { class: "filter-error", role: "alert" });
+    this.filterNote = el("div", { class: "filter-note", id: "filter-note" });
     const group = el("select", { id: "group-by", "aria-label": "Group runs by",
       onchange: (event) => this.setGroup(event.target.value) },
     ["", "group", "job_type", "state", "user"].map((v) => el("option", { value: v,
       selected: v === this.groupBy }, v ? "group by " + v : "no grouping")));
     return el("div", { class: "toolbar" },
-      el("div", { class: "filter" }, this.filterInput, this.filterError),
+      el("div", { class: "filter" }, this.filterInput, this.filterError,
+        this.filterNote),
       group,
       el("button", { type: "button", id: "columns-button",
         onclick: () => this.columnsDialog() }, "Columns"));
@@ -117,16 +122,65 @@ class RunsTable {
 
   async reloadRows() {
     try {
-      this.filterError.textContent = "";
       if (this.groupBy) { await this.loadGroups(); } else { await this.loadPage(); }
+      this.showFilterError(null);
     } catch (error) {
-      if (error.status === 422) {
-        this.filterError.textContent = error.message;
-        this.body.replaceChildren(empty("The filter cannot be used", error.message));
+      if (error.status === 400 || error.status === 422) {
+        this.badFilter(error);
+      } else if (error.status === 403 && !this.filter) {
+        this.body.replaceChildren(this.missing(false, error.message));
+        this.status.replaceChildren();
       } else {
         this.body.replaceChildren(failure(error));
       }
     }
+  }
+
+  showFilterError(message, note) {
+    this.filterError.textContent = message || "";
+    this.filterNote.textContent = note || "";
+    if (message) {
+      this.filterInput.setAttribute("aria-invalid", "true");
+    } else {
+      this.filterInput.removeAttribute("aria-invalid");
+    }
+  }
+
+  // The service refused the filter: its reason goes under the filter box, and
+  // the rows of the last filter that worked stay, said to be so.
+  badFilter(error) {
+    if (this.body.querySelector("#runs-table")) {
+      this.showFilterError(error.message,
+        "The table still shows the runs of the last filter that worked.");
+      return;
+    }
+    this.showFilterError(error.message);
+    this.body.replaceChildren(empty("The filter cannot be used", error.message));
+    this.status.replaceChildren();
+  }
+
+  // A project without runs: the entity may not exist (or not be the viewer's),
+  // or the project may never have had a run.
+  async noRuns() {
+    const found = await api.get("/dashboard/projects" + query({ entity: this.entity }));
+    if (found.projects.some((p) => p.name === this.project)) {
+      return empty("No runs in this project yet",
+        "Runs appear here as soon as they start.");
+    }
+    const known = !this.viewer || this.viewer.entities.includes(this.entity);
+    return this.missing(known || found.projects.length > 0);
+  }
+
+  missing(entityKnown, reason) {
+    const node = entityKnown
+      ? empty("No project " + this.project + " in " + this.entity,
+        "It has no runs: it does not exist yet, or every run was deleted. Log one " +
+        "with lodestar.init(project=" + JSON.stringify(this.project) + ").")
+      : empty("Entity " + this.entity + " does not exist, or you are not a member " +
+        "of it", reason || "Your entities: " + ((this.viewer && this.viewer.entities
+        .join(", ")) || "none") + ".");
+    node.id = "runs-missing";
+    return node;
   }
 
   async loadPage() {
@@ -136,9 +190,7 @@ class RunsTable {
     this.runs = found.runs;
     if (!found.total) {
       this.body.replaceChildren(this.filter
-        ? empty("No runs match", "Change or clear the filter.")
-        : empty("No runs in this project yet",
-          "Runs appear here as soon as they start."));
+        ? empty("No runs match", "Change or clear the filter.") : await this.noRuns());
     } else {
       this.body.replaceChildren(this.table(found.runs));
     }
