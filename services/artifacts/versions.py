@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import nats.errors
+from lodestar.artifacts.artifact import check_alias as sdk_check_alias
+from lodestar.artifacts.artifact import check_artifact_name
+from lodestar.errors import UsageError
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
@@ -39,29 +42,22 @@ logger = logging.getLogger(__name__)
 CAS_ATTEMPTS = 200
 LATEST = "latest"
 _VERSION = re.compile(r"^v(\d+)$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_ALIAS = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 
 def check_name(name: str) -> str:
-    """An artifact name: 1-128 of letters, digits, ``_ . -``."""
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise BadRequest(
-            f"artifact name {name!r} is not allowed: use 1-128 letters, digits, "
-            "'_', '.' or '-', starting with a letter or digit"
-        )
-    return name
+    """An artifact name: the SDK's rule, which checks it before sending too."""
+    try:
+        return check_artifact_name(name)
+    except UsageError as exc:
+        raise BadRequest(str(exc)) from exc
 
 
 def check_alias(alias: str) -> str:
     """A user alias: not ``latest`` and not shaped like a version ``vN``."""
-    if not isinstance(alias, str) or not _ALIAS.match(alias):
-        raise BadRequest(f"alias {alias!r} is not allowed: use 1-128 letters, "
-                         "digits, '_', '.' or '-'")
-    if alias == LATEST or _VERSION.match(alias):
-        raise BadRequest(f"alias {alias!r} is managed by the platform; pick "
-                         "another name")
-    return alias
+    try:
+        return sdk_check_alias(alias)
+    except UsageError as exc:
+        raise BadRequest(str(exc)) from exc
 
 
 @dataclass
