@@ -66,11 +66,18 @@ class SecretBox:
 
 
 def mask(secret: str) -> str:
-    """What the API shows of a secret: a URL's host and its last 4 characters."""
+    """What the API shows of a secret: a URL's host and port and the last 4
+    characters of its path, or the last 4 characters of anything else."""
     if not secret:
         return ""
-    tail = secret[-4:] if len(secret) >= 12 else ""
     parsed = urllib.parse.urlsplit(secret)
     if parsed.scheme and parsed.hostname:
-        return f"{parsed.scheme}://{parsed.hostname}/…{tail}"
+        try:
+            port = f":{parsed.port}" if parsed.port else ""
+        except ValueError:  # a port that is not a number: show none
+            port = ""
+        rest = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+        tail = rest[-4:] if len(rest) >= 8 else ""
+        return f"{parsed.scheme}://{parsed.hostname}{port}/…{tail}"
+    tail = secret[-4:] if len(secret) >= 12 else ""
     return f"…{tail}" if tail else "…"

@@ -42,8 +42,7 @@ def cloud(rng: np.random.Generator) -> lodestar.Object3D:
     points = rng.normal(0.0, 1.0, (CLOUD_POINTS, 3))
     points /= np.linalg.norm(points, axis=1, keepdims=True)
     colours = np.round((points + 1) * 127.5)
-    return lodestar.Object3D(np.hstack([np.round(points, 3), colours]),
-                             caption="unit sphere")
+    return lodestar.Object3D(np.hstack([np.round(points, 3), colours]))
 
 
 def scene() -> lodestar.Object3D:
@@ -100,8 +99,7 @@ def main() -> None:
         "pr": lodestar.plot.pr_curve(truth, probas, labels=CLASSES, title="PR"),
         "roc": lodestar.plot.roc_curve(truth, probas, labels=CLASSES, title="ROC"),
         "confusion": lodestar.plot.confusion_matrix(
-            y_true=truth, preds=probas.argmax(axis=1), class_names=CLASSES,
-            title="confusion"),
+            y_true=truth, preds=probas.argmax(axis=1), class_names=CLASSES),
     }, step=HISTOGRAM_STEPS)
     run.finish()
 

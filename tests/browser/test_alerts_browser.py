@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,9 +93,10 @@ def test_a_test_alert_reaches_the_loopback_receiver_and_shows_delivered(
 ):
     _open(page, dashboard)
     name = _name("hook")
-    row = _add_webhook(page, name, receiver.url(f"ok/{name}"))
+    url = receiver.url(f"ok/{name}")
+    row = _add_webhook(page, name, url)
     assert row.query_selector("td:nth-child(4)").text_content() == (
-        "http://127.0.0.1/…" + name[-4:])
+        f"http://127.0.0.1:{urllib.parse.urlsplit(url).port}/…" + name[-4:])
     row.query_selector("[data-action=test]").click()
     result = page.wait_for_selector(
         f"tr[data-name='{name}'] .test-result.sent", timeout=TIMEOUT_MS)

@@ -98,6 +98,9 @@ def test_version_view_shows_metadata_and_reloads_to_the_same_version(
         "#artifact-metadata tr",
         "(rows) => rows.map((r) => [r.cells[0].innerText, r.cells[1].innerText])")
     assert rows == [["rows", "3"], ["source", "synthetic"], ["split.train", "0.8"]]
+    key_widths = page.eval_on_selector_all(
+        "#artifact-metadata th", "(cells) => cells.map((c) => c.offsetWidth)")
+    assert min(key_widths) > 60  # the keys are seen, not squeezed out by values
     assert page.inner_text(".description") == "Digits for the classifier."
 
 

@@ -143,6 +143,19 @@ def _open(page: Any, dashboard: Dashboard, run: str, **params: str) -> None:
     page.wait_for_selector(".media-grid", timeout=TIMEOUT_MS)
 
 
+def test_panels_without_a_caption_show_none(
+    page: Any, board: Dashboard, media_run: str
+):
+    page.goto(board.url(media_run, tab="media"))
+    page.wait_for_selector(".media-grid", timeout=TIMEOUT_MS)
+    _settled(page)
+    stray = page.evaluate("""() => [...document.querySelectorAll('.media-grid *')]
+      .filter((n) => [...n.childNodes].some((c) => c.nodeType === 3
+        && ['null', 'undefined'].includes(c.textContent.trim())))
+      .map((n) => n.closest('section[data-key]').dataset.key)""")
+    assert stray == []
+
+
 def _settled(page: Any) -> None:
     """Wait until the panels that load on their own have drawn, so that
     nothing moves under a click."""

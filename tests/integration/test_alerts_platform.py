@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import urllib.parse
 
 import pytest
 from alerts_support import WebhookReceiver
@@ -78,7 +79,8 @@ def test_alerts_from_training_code_reach_slack_and_the_log(local_platform, hooks
     assert listed.returncode == 0 and hook not in listed.stdout
     (line,) = [ln for ln in listed.stdout.splitlines() if ln.startswith(channel)]
     assert line.split()[1:3] == ["slack", project]
-    assert line.endswith("http://127.0.0.1/…hook")
+    port = urllib.parse.urlsplit(hooks.url(hook)).port
+    assert line.endswith(f"http://127.0.0.1:{port}/…hook")
     tested = cli(local_platform, "test", channel)
     assert (tested.returncode, tested.stdout.strip()) == (
         0, f"test message sent through {channel}")

@@ -63,6 +63,9 @@ def test_masks_keep_the_host_and_four_characters_at_most():
         "https://hooks.slack.com/…1234")
     assert mask("hunter2") == "…"
     assert mask("") == ""
+    # the port stays whole; a short path shows nothing of itself
+    assert mask("http://127.0.0.1:18699/h") == "http://127.0.0.1:18699/…"
+    assert mask("http://127.0.0.1:18699/hook/token") == "http://127.0.0.1:18699/…oken"
 
 
 # ---- parsing ---------------------------------------------------------------------

@@ -23,8 +23,8 @@ export function chartView(value, run) {
   const path = "/runs" + runPath(run.entity, run.project, run.id) + "/tables/" +
     encodeURIComponent(table.table_id || "") + "/rows?limit=" + ROWS;
   api.get(path).then((page) => {
-    root.replaceChildren(...chartNodes(value, page),
-      value.title ? el("figcaption", {}, value.title) : null);
+    const caption = value.title ? [el("figcaption", {}, value.title)] : [];
+    root.replaceChildren(...chartNodes(value, page), ...caption);
   }).catch((error) => root.replaceChildren(failure(error)));
   return root;
 }

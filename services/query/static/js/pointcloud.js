@@ -26,7 +26,7 @@ export function pointCloudView(value, url) {
     if (!answer.ok) { throw new Error(`the file answered ${answer.status}`); }
     return answer.json();
   }).then((scene) => {
-    root.replaceChildren(...new CloudViewer(scene, value).nodes);
+    root.replaceChildren(...new CloudViewer(scene, value).nodes.filter(Boolean));
   }).catch((error) => root.replaceChildren(failure(error)));
   return root;
 }
