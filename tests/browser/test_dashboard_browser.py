@@ -109,6 +109,18 @@ def test_run_page_draws_one_chart_per_metric_grouped_by_prefix(
     page.wait_for_selector("section.chart[data-title='train/loss'] .tooltip:visible")
     screenshot(page, "run")
 
+    page.fill("#key-search", "val/")
+    page.wait_for_selector("details.chart-section[data-prefix=train]", state="hidden")
+    counts = page.eval_on_selector_all(
+        "details.chart-section:not([hidden]) .section-count",
+        "(items) => items.map((c) => c.textContent.trim())")
+    assert counts == [str(page.locator("section.chart[data-title^='val/']").count())]
+    page.fill("#key-search", "zzz")
+    assert page.text_content(".no-match strong") == "No metrics match 'zzz'"
+    page.fill("#key-search", "")
+    page.wait_for_selector("details.chart-section[data-prefix=train]", state="visible")
+    assert page.locator(".no-match").count() == 0
+
     page.click("a[data-tab=config]")
     page.fill("#config-search", "optim")
     assert page.locator("#config-table tr:visible").count() == 1

@@ -124,7 +124,7 @@ export class ChartGrid {
     }
     const body = el("details", { open: true, class: "chart-section",
       "data-prefix": prefix }, el("summary", {}, prefix || "Charts",
-      el("span", { class: "muted" }, " " + keys.length)), grid);
+      el("span", { class: "muted section-count" }, " " + keys.length)), grid);
     return body;
   }
 
@@ -154,11 +154,25 @@ export class ChartGrid {
     }));
   }
 
+  // Hide the panels, and sections, the search leaves out; counts say what shows.
   filterPanels() {
     const needle = this.search.toLowerCase();
     this.panels.forEach((panel, key) => {
       panel.root.hidden = Boolean(needle) && !key.toLowerCase().includes(needle);
     });
+    let shown = 0;
+    for (const section of this.sections.querySelectorAll(".chart-section")) {
+      const visible = [...section.querySelectorAll(".chart-grid > *")]
+        .filter((panel) => !panel.hidden).length;
+      section.hidden = visible === 0;
+      section.querySelector(".section-count").textContent = " " + visible;
+      shown += visible;
+    }
+    this.sections.querySelector(".no-match")?.remove();
+    if (!shown && needle && this.panels.size) {
+      this.sections.append(el("div", { class: "no-match" }, empty(
+        `No metrics match '${this.search}'`, "Clear the search to see every chart.")));
+    }
   }
 
   // New rows arrived: refetch what is shown; add panels for new keys.
