@@ -56,6 +56,17 @@ class Dashboard:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
 
+    def run_logger(self, script: str, *args: str, timeout: float = 180) -> str:
+        """Run a logging script of this folder to its end; its output."""
+        done = subprocess.run(
+            [sys.executable, str(HERE / script), *args],
+            env=self.platform.env, cwd=self.platform.data_dir.parent,
+            capture_output=True, timeout=timeout, check=False,
+        )
+        output = (done.stdout + done.stderr).decode(errors="replace")
+        assert done.returncode == 0, output
+        return output
+
     def run(self, run_id: str) -> dict:
         return self.get(f"/api/v1/runs/{self.entity}/{self.project}/{run_id}")
 

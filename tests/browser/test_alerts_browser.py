@@ -5,8 +5,6 @@ log, the service's validation messages, and a down alerts service."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import urllib.parse
 import uuid
@@ -15,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from browser_support import HERE, Dashboard, screenshot, wait_for
+from browser_support import Dashboard, screenshot, wait_for
 
 TIMEOUT_MS = 30_000
 
@@ -230,11 +228,7 @@ def test_the_delivery_log_shows_a_run_alert_delivered_and_filters_it(
     page.wait_for_selector(f"#alerts-subscriptions tr[data-channel='{channel_id}']",
                            timeout=TIMEOUT_MS)
 
-    done = subprocess.run(
-        [sys.executable, str(HERE / "log_alert.py"), project, title],
-        env=dashboard.platform.env, capture_output=True, timeout=180,
-    )
-    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    dashboard.run_logger("log_alert.py", project, title)
     wait_for(lambda: title in receiver.titles(name), "the alert at the receiver")
 
     page.goto(dashboard.base_url + "/#/alerts?log_project=" + project)

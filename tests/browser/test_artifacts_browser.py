@@ -6,14 +6,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import HERE, Dashboard, screenshot, wait_for
+from browser_support import Dashboard, screenshot, wait_for
 
 TIMEOUT_MS = 30_000
 CSV = "id,label,weight\n0,zero,0.5\n1,one,0.25\n2,two,0.125\n"
@@ -29,12 +27,7 @@ def board(dashboard: Dashboard) -> Dashboard:
 def sources(board: Dashboard, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The logged files on disk, once both runs are finished and queryable."""
     root = tmp_path_factory.mktemp("artifact-sources")
-    done = subprocess.run(
-        [sys.executable, str(HERE / "log_artifacts.py"), board.project, str(root)],
-        env=board.platform.env, cwd=board.platform.data_dir.parent,
-        capture_output=True, timeout=180, check=False,
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr).decode(errors="replace")
+    board.run_logger("log_artifacts.py", board.project, str(root))
     base = f"/api/v1/runs/{board.entity}/{board.project}/train"
 
     def stored() -> bool:

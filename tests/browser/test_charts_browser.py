@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import struct
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import HERE, Dashboard, canvas_ink, screenshot, wait_for
+from browser_support import Dashboard, canvas_ink, screenshot, wait_for
 
 TIMEOUT_MS = 30_000
 LOSS = "section.chart[data-title='train/loss']"
@@ -28,12 +26,7 @@ BAD_RGB = (217, 45, 32)  # --bad of the light theme
 def charts(dashboard: Dashboard) -> Dashboard:
     """A project with "dense" (5,000 steps, +Inf/-Inf/NaN) and "sparse"."""
     board = Dashboard(dashboard.platform, "charts-" + uuid.uuid4().hex[:6])
-    done = subprocess.run(
-        [sys.executable, str(HERE / "log_charts.py"), board.project],
-        env=board.platform.env, cwd=board.platform.data_dir.parent,
-        capture_output=True, timeout=300, check=False,
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr).decode(errors="replace")
+    board.run_logger("log_charts.py", board.project, timeout=300)
 
     def stored() -> bool:
         found = board.get(f"/api/v1/dashboard/series/{board.entity}/{board.project}"

@@ -7,15 +7,13 @@ PR and ROC curves, a confusion matrix and a table with an image column.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 import uuid
 from typing import Any
 
 import pytest
-from browser_support import HERE, Dashboard, screenshot, wait_for
+from browser_support import Dashboard, screenshot, wait_for
 
 TIMEOUT_MS = 30_000
 RUN = "media"
@@ -47,12 +45,7 @@ def board(dashboard: Dashboard) -> Dashboard:
 def media_run(board: Dashboard) -> str:
     """A finished run with every kind of media the tab shows."""
     dashboard = board
-    done = subprocess.run(
-        [sys.executable, str(HERE / "log_media.py"), dashboard.project, RUN],
-        env=dashboard.platform.env, cwd=dashboard.platform.data_dir.parent,
-        capture_output=True, timeout=180, check=False,
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr).decode(errors="replace")
+    dashboard.run_logger("log_media.py", dashboard.project, RUN)
     base = f"/api/v1/runs/{dashboard.entity}/{dashboard.project}/{RUN}"
 
     seen: dict[str, Any] = {}

@@ -8,15 +8,13 @@ whole in a tooltip, never pushed off the page.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.error
 import uuid
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from browser_support import HERE, Dashboard, screenshot, wait_for
+from browser_support import Dashboard, screenshot, wait_for
 
 TIMEOUT_MS = 30_000
 NAME = "N" * 5000
@@ -38,12 +36,7 @@ def board(dashboard: Dashboard) -> Dashboard:
 @pytest.fixture(scope="module")
 def long_runs(board: Dashboard) -> Dashboard:
     """Two finished runs whose name, tag, config key and metric are very long."""
-    done = subprocess.run(
-        [sys.executable, str(HERE / "log_long.py"), board.project],
-        env=board.platform.env, cwd=board.platform.data_dir.parent,
-        capture_output=True, timeout=180, check=False,
-    )
-    assert done.returncode == 0, (done.stdout + done.stderr).decode(errors="replace")
+    board.run_logger("log_long.py", board.project)
 
     def stored() -> bool:
         page = board.get(f"/api/v1/dashboard/runs/{board.entity}/{board.project}"
