@@ -36,6 +36,7 @@ def worker(rank: int, port: int, steps: int, group: str) -> None:
         run.log({"loss": train_step(model, optimizer, inputs, targets)}, step=step)
     dist.barrier()
     run.finish()
+    dist.barrier()  # no rank tears the group down while another still uses it
     dist.destroy_process_group()
 
 

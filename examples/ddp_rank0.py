@@ -42,6 +42,7 @@ def worker(rank: int, port: int, steps: int, name: str) -> None:
             run.log({"loss": loss}, step=step)
     if run is not None:
         run.finish()
+    dist.barrier()  # no rank tears the group down while another still uses it
     dist.destroy_process_group()
 
 
