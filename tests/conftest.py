@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import netrc
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -25,6 +24,7 @@ from lodestar_server.launcher.servers import (
     free_port,
     new_config,
 )
+from polling import wait_for
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +66,7 @@ class LocalPlatform:
             raise AssertionError(f"{name} has no running process to kill")
         proc = psutil.Process(pid)
         proc.kill()
-        _wait_for(lambda: _gone(proc), 10.0, f"{name} (pid {pid}) to die")
+        wait_for(lambda: _gone(proc), 10.0, f"{name} (pid {pid}) to die")
         return pid
 
     def wait_healthy(self, timeout: float = 120.0) -> None:
@@ -80,7 +80,7 @@ class LocalPlatform:
                 return False
             return all(control.probe_children(data).values())
 
-        _wait_for(all_healthy, timeout, "every child to be healthy")
+        wait_for(all_healthy, timeout, "every child to be healthy")
 
 
 def _gone(proc: psutil.Process) -> bool:
@@ -88,15 +88,6 @@ def _gone(proc: psutil.Process) -> bool:
         return proc.status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _netrc_password(path: Path, base_url: str) -> str:

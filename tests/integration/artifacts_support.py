@@ -6,14 +6,13 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import lodestar
 from lodestar.artifacts.transfer import BlobClient
+from polling import wait_for as wait_for
 
 
 def api(platform: Any, key: str | None = None) -> lodestar.Api:
@@ -56,17 +55,6 @@ def start_script(platform: Any, folder: Path, body: str,
         env={**platform.env, **(env or {})}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
     )
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}: {last!r}")
 
 
 def admin_post(platform: Any, path: str, body: dict[str, Any]) -> Any:

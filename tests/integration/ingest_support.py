@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
+import polling
 from lodestar._proto import events_pb2, ingest_pb2, ingest_pb2_grpc
 from lodestar.wal import WalWriter
 from lodestar_server.common import bus
@@ -36,14 +37,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def wait_for(check: Callable[[], T], timeout_s: float = 20.0, what: str = "") -> T:
     """Poll `check` until it returns something true; fail at the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-        time.sleep(0.05)
+    found: T = polling.wait_for(check, timeout_s, what)
+    return found
 
 
 class LoopThread:

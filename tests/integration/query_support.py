@@ -30,23 +30,13 @@ from lodestar_server.common.accounts import Accounts
 from lodestar_server.common.config import PlatformConfig
 from lodestar_server.query.app import create_app
 from lodestar_server.writer.storage import ChdbStorage
+from polling import wait_for as wait_for
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_for(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}: {last!r}")
 
 
 async def _with_js(config: PlatformConfig, action: Any) -> Any:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import lodestar
 import pytest
+from polling import wait_for
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -22,17 +22,6 @@ def _api(platform) -> lodestar.Api:
     return lodestar.Api(
         overrides={"base_url": platform.base_url}, api_key=platform.api_key
     )
-
-
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}: {last!r}")
 
 
 def _example(platform, tmp_path: Path, name: str, *args: str) -> None:
@@ -56,7 +45,7 @@ def test_ddp_example_where_every_rank_tracks_a_run(local_platform, tmp_path):
     _example(local_platform, tmp_path, "ddp_all_ranks.py", "--steps", "6",
              "--group", group)
     path = f"{api.default_entity}/ddp-example"
-    runs = _wait_for(
+    runs = wait_for(
         lambda: len(found := _finished_runs(api, path, lambda r: r.group == group))
         == 2 and found, 60, "both ranks' runs")
     assert sorted(run.job_type for run in runs) == ["rank0", "rank1"]
@@ -73,7 +62,7 @@ def test_ddp_example_where_only_rank_zero_tracks(local_platform, tmp_path):
     _example(local_platform, tmp_path, "ddp_rank0.py", "--steps", "6",
              "--name", name)
     path = f"{api.default_entity}/ddp-example"
-    [run] = _wait_for(
+    [run] = wait_for(
         lambda: _finished_runs(api, path, lambda r: r.name == name), 60,
         "the rank 0 run")
     losses = [row["loss"] for row in run.history(pandas=False)]
@@ -105,13 +94,13 @@ def test_system_metrics_and_console_reach_the_platform(local_platform, tmp_path)
     run_id = done.stdout.split()[-1]
     api = _api(local_platform)
     path = f"{api.default_entity}/recorded/{run_id}"
-    run = _wait_for(lambda: (r := api.run(path)).state == "finished" and r, 60,
+    run = wait_for(lambda: (r := api.run(path)).state == "finished" and r, 60,
                     "the run to finish")
-    rows = _wait_for(lambda: run.history(stream="system", pandas=False), 60,
+    rows = wait_for(lambda: run.history(stream="system", pandas=False), 60,
                      "system metrics")
     assert {"cpu.percent", "memory.process_rss_bytes", "disk.percent",
             "network.sent_bytes"} <= set(rows[0])
-    lines = _wait_for(run.console_logs, 60, "console lines")
+    lines = wait_for(run.console_logs, 60, "console lines")
     assert lines[0] == "hello from the script"
     assert len(lines) == 2 and lines[1].startswith("100%|") and "20/20" in lines[1]
     assert run.metadata["command"].endswith("train.py")

@@ -8,7 +8,6 @@ import netrc
 import os
 import socket
 import stat
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from lodestar_server.launcher.datadir import DataDir, running_pid
 from lodestar_server.launcher.errors import AlreadyRunning, NotRunning, PortInUse
 from lodestar_server.launcher.servers import free_port
 from minio import Minio
+from polling import wait_for
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -70,17 +70,6 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Started]:
             control.stop(platform.data_dir)
         except NotRunning:
             pass
-
-
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def _viewer_status(config: PlatformConfig, api_key: str) -> int:
@@ -147,7 +136,7 @@ def test_sigkilled_child_is_restarted(started: Started) -> None:
             DataDir(started.data_dir)
         )["ingest"]
 
-    _wait_for(restarted, 60, "ingest to be restarted and healthy")
+    wait_for(restarted, 60, "ingest to be restarted and healthy")
     log = (started.data_dir / "logs" / "supervisor.log").read_text()
     assert f"ingest (pid {old}) exited with code -9" in log
 

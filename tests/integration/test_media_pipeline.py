@@ -10,7 +10,6 @@ import math
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.request
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import lodestar
 import numpy as np
 import pandas as pd
 import pytest
+from polling import wait_for
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -68,16 +68,6 @@ def _api(platform) -> lodestar.Api:
                         api_key=platform.api_key)
 
 
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def media_run(local_platform, tmp_path_factory):
     """The finished run the script logged, read through the Api."""
@@ -98,10 +88,10 @@ def media_run(local_platform, tmp_path_factory):
             return None
         return run if run.state == "finished" and "big" in run.summary else None
 
-    run = _wait_for(finished, 120, "the media run to finish")
+    run = wait_for(finished, 120, "the media run to finish")
     value = run.summary["big"]
     base = f"/api/v1/runs/{path}/tables/{value['table_id']}"
-    _wait_for(lambda: _get(local_platform, base)["stored_rows"] == BIG_ROWS, 120,
+    wait_for(lambda: _get(local_platform, base)["stored_rows"] == BIG_ROWS, 120,
               "every row of the big table")
     return run, work
 
@@ -158,7 +148,7 @@ def test_logged_files_download_pixel_exact(media_run, tmp_path):
 
     rows = list(run.scan_history(keys=["gray", "audio"]))
     name = rows[0]["gray"]["path"]
-    stored = _wait_for(lambda: [f for f in run.files() if f.name == name], 60,
+    stored = wait_for(lambda: [f for f in run.files() if f.name == name], 60,
                        f"{name} among the run's files")
     assert len(stored) == 1
     path = run.file(name).download(root=str(tmp_path), replace=True)

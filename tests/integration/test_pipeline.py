@@ -13,6 +13,7 @@ from pathlib import Path
 
 import lodestar
 import pytest
+from polling import wait_for
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -49,17 +50,6 @@ def _run_script(platform, tmp_path: Path, body: str, *args: str) -> str:
     return out
 
 
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}: {last!r}")
-
-
 def _steps(run, key: str) -> list[int]:
     return [row["_step"] for row in run.scan_history(keys=[key], page_size=5000)]
 
@@ -74,7 +64,7 @@ def _wait_steps(platform, path: str, key: str, count: int, timeout: float = 120)
             return None
         return steps if len(steps) >= count else None
 
-    return _wait_for(stored, timeout, f"{count} steps of {key} in {path}")
+    return wait_for(stored, timeout, f"{count} steps of {key} in {path}")
 
 
 def test_quickstart_runs_come_back_with_every_value(local_platform, tmp_path):
@@ -91,7 +81,7 @@ def test_quickstart_runs_come_back_with_every_value(local_platform, tmp_path):
     assert "Traceback" not in out
     api = _api(local_platform)
     entity = api.default_entity
-    runs = _wait_for(
+    runs = wait_for(
         lambda: [
             r for r in api.runs(f"{entity}/basic-intro") if r.state == "finished"
         ]
@@ -207,7 +197,7 @@ def test_server_killed_mid_run_stores_every_point_once(
     steps = _wait_steps(local_platform, path, "x", 20000, timeout=240)
     assert steps == list(range(20000))
     run = api.run(path)
-    assert _wait_for(lambda: api.run(path).state == "finished", 60, "finished")
+    assert wait_for(lambda: api.run(path).state == "finished", 60, "finished")
     assert run.summary["y"] == 19999
 
 
@@ -237,7 +227,7 @@ def test_training_process_killed_reads_crashed_with_data(local_platform, tmp_pat
 
     api = _api(local_platform)
     path = f"{api.default_entity}/kills/crash-1"
-    _wait_for(lambda: api.run(path).state == "crashed", 20, "state crashed")
+    wait_for(lambda: api.run(path).state == "crashed", 20, "state crashed")
     before = [s for s, at in logged if at < killed_at - 0.1]
     stored = set(_steps(api.run(path), "x"))
     assert set(before) <= stored
@@ -274,7 +264,7 @@ def test_agent_killed_is_restarted_and_nothing_is_lost(local_platform, tmp_path)
     api = _api(local_platform)
     path = f"{api.default_entity}/kills/agent-1"
     assert _wait_steps(local_platform, path, "x", 3000) == list(range(3000))
-    assert _wait_for(lambda: api.run(path).state == "finished", 60, "finished")
+    assert wait_for(lambda: api.run(path).state == "finished", 60, "finished")
 
 
 FORK_BODY = """
@@ -392,7 +382,7 @@ def test_runtime_continues_where_a_resumed_run_stopped(local_platform, tmp_path)
     api = _api(local_platform)
     path = f"{api.default_entity}/runtime/resumed-1"
     _wait_steps(local_platform, path, "x", 3)
-    first = _wait_for(lambda: api.run(path).summary.get("_runtime"), 60,
+    first = wait_for(lambda: api.run(path).summary.get("_runtime"), 60,
                       "the first part's runtime in the summary")
     _run_script(local_platform, tmp_path, RESUME_BODY)
     _wait_steps(local_platform, path, "x", 6)

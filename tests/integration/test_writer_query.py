@@ -14,7 +14,6 @@ import json
 import math
 import socket
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -32,6 +31,7 @@ from lodestar_server.common.accounts import Accounts
 from lodestar_server.common.config import PlatformConfig
 from lodestar_server.query.app import create_app
 from lodestar_server.writer.storage import ChdbStorage
+from polling import wait_for
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -40,17 +40,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _wait_for(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}: {last!r}")
 
 
 async def _with_js(config: PlatformConfig, action: Any) -> Any:
@@ -92,7 +81,7 @@ class Platform:
 
     def wait_applied(self, stream_seq: int) -> None:
         writer = self.app.state.writer
-        _wait_for(lambda: writer.stats.applied_stream_seq >= stream_seq, 30,
+        wait_for(lambda: writer.stats.applied_stream_seq >= stream_seq, 30,
                   f"the writer to apply stream message {stream_seq}")
 
     def api(self, user: str) -> lodestar.Api:
@@ -136,14 +125,14 @@ def platform(servers: PlatformConfig, tmp_path_factory: Any) -> Iterator[Platfor
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     found = Platform(config, server, app)
-    _wait_for(lambda: found.get("/healthz")[0] == 200 if server.started else None,
+    wait_for(lambda: found.get("/healthz")[0] == 200 if server.started else None,
               60, "the query service")
     suffix = uuid.uuid4().hex[:6]
     found.keys = _add_users(config, [f"alice{suffix}", f"bob{suffix}",
                                      f"root{suffix}"])
     found.alice, found.bob, found.root = (f"alice{suffix}", f"bob{suffix}",
                                           f"root{suffix}")
-    _wait_for(lambda: found.get("/api/v1/viewer", found.keys[found.bob])[0] == 200,
+    wait_for(lambda: found.get("/api/v1/viewer", found.keys[found.bob])[0] == 200,
               10, "the accounts view to see the new keys")
     try:
         yield found
@@ -323,7 +312,7 @@ def test_admin_api_needs_an_admin_and_makes_working_keys(platform: Platform) -> 
     status, made = post("/api/v1/admin/keys", {"user": name}, root)
 
     assert status == 201
-    viewer = _wait_for(lambda: platform.get("/api/v1/viewer", made["api_key"]),
+    viewer = wait_for(lambda: platform.get("/api/v1/viewer", made["api_key"]),
                        10, "the new key to work")
     assert viewer[1]["default_entity"] == name
 
