@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from .agent_status import FILENAME, AgentStatus, read_status
+from .agent_status import AgentStatus, read_status
 from .run_dir import RunPaths
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,6 @@ class AgentSupervisor:
         self._restart_at = 0.0
         self._failures = 0
         self._warnings_shown = 0
-        self._report_seen: tuple[int, int, int] | None = None
         self.status = AgentStatus()
 
     def start(self) -> None:
@@ -80,27 +79,18 @@ class AgentSupervisor:
         return self._proc.pid if self._proc else None
 
     def poll(self, now: float) -> None:
-        """Read the agent's report and restart it if needed (rate limited).
-
-        A report the agent has just replaced is read at once: the last poll,
-        made as the run finishes, must show the warnings of the final ack.
-        """
-        if now < self._next_check and not self._report_changed():
+        """Read the agent's report and restart it if needed (rate limited)."""
+        if now < self._next_check:
             return
         self._next_check = now + CHECK_INTERVAL
-        self.status = read_status(self._paths.path)
-        self._show_warnings()
+        self.read_report()
         if self._proc is not None and self._proc.poll() is not None:
             self._on_exit(now)
 
-    def _report_changed(self) -> bool:
-        try:
-            stat = os.stat(self._paths.path / FILENAME)
-        except OSError:
-            return False
-        seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        changed, self._report_seen = seen != self._report_seen, seen
-        return changed
+    def read_report(self) -> None:
+        """Read the agent's report now and show its new warnings."""
+        self.status = read_status(self._paths.path)
+        self._show_warnings()
 
     def _show_warnings(self) -> None:
         fresh = self.status.warnings[self._warnings_shown :]

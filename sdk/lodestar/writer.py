@@ -127,6 +127,10 @@ class RunWriter:
                 busy = False
             if not busy and not self._stopping:
                 time.sleep(POLL_INTERVAL)
+        if self.supervisor is not None:
+            # finish() stops the thread once the last ack is in: show what
+            # that ack brought (a refused artifact) before finish() returns
+            self.supervisor.read_report()
         self._wal.close()
 
     def _step(self) -> bool:
